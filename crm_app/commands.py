@@ -1,0 +1,31 @@
+"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force]`."""
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.command("crm-demo-data")
+@click.option("--leads", default=300, show_default=True, help="Number of demo leads wanted in total.")
+@click.option("--records", default=100, show_default=True, help="Customers, opportunities and issues.")
+@click.option("--force", is_flag=True, help="Also on a site that is not in developer mode.")
+@pass_context
+def crm_demo_data(context, leads: int, records: int, force: bool):
+	"""Fill the site with realistic CRM demo data (idempotent: a second run only tops up)."""
+	import frappe
+
+	from crm_app.demo import create_demo_data
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		result = create_demo_data(leads=leads, records=records, force=force)
+		click.secho(f"Demo data ready on {site}: {result}", fg="green")
+	except frappe.ValidationError as exc:
+		click.secho(frappe.utils.strip_html(str(exc)), fg="red")
+		raise SystemExit(1) from exc
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_demo_data]

@@ -1,0 +1,23 @@
+// Copyright (c) 2026, crm_app developers
+// For license information, please see license.txt
+
+frappe.ui.form.on("CX Customer", {
+	setup(frm) {
+		frm.set_query("primary_contact", () => ({
+			query: "frappe.contacts.doctype.contact.contact.contact_query",
+			filters: { link_doctype: "CX Customer", link_name: frm.doc.name },
+		}));
+		frm.set_query("primary_address", () => ({
+			query: "frappe.contacts.doctype.address.address.address_query",
+			filters: { link_doctype: "CX Customer", link_name: frm.doc.name },
+		}));
+	},
+	refresh(frm) {
+		frappe.dynamic_link = { doc: frm.doc, fieldname: "name", doctype: "CX Customer" };
+		if (frm.is_new()) {
+			frappe.contacts.clear_address_and_contact(frm);
+		} else {
+			frappe.contacts.render_address_and_contact(frm);
+		}
+	},
+});

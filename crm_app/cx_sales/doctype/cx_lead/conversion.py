@@ -1,0 +1,132 @@
+"""Lead conversion: one transaction creates the customer, its contact and optionally an opportunity."""
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime
+
+from crm_app.exceptions import AlreadyConvertedError, LeadNotConvertibleError
+
+NOT_CONVERTIBLE = ("Lost", "Unqualified")
+SAVEPOINT = "cx_convert_lead"
+
+
+@frappe.whitelist(methods=["POST"])
+def convert_lead(
+	lead: str,
+	create_opportunity: bool = False,
+	opportunity_title: str | None = None,
+	opportunity_amount: float | None = None,
+	sales_stage: str | None = None,
+) -> dict:
+	"""Convert `lead` into a CX Customer with a Contact, and an opportunity if asked; link all back."""
+	# Lock the row so two simultaneous conversions cannot both pass the check below.
+	frappe.db.get_value("CX Lead", lead, "name", for_update=True)
+	doc = frappe.get_doc("CX Lead", lead)
+	doc.check_permission("write")
+	frappe.has_permission("CX Customer", "create", throw=True)
+	validate_convertible(doc)
+
+	# All or nothing, also when called outside a web request (jobs, demo data, tests).
+	frappe.db.savepoint(SAVEPOINT)
+	try:
+		return _convert(doc, create_opportunity, opportunity_title, opportunity_amount, sales_stage)
+	except Exception:
+		frappe.db.rollback(save_point=SAVEPOINT)
+		raise
+
+
+def _convert(doc, create_opportunity, opportunity_title, opportunity_amount, sales_stage) -> dict:
+	customer = make_customer(doc)
+	contact = make_contact(doc, customer)
+	customer.db_set("primary_contact", contact.name)
+
+	opportunity = None
+	if frappe.utils.sbool(create_opportunity):
+		frappe.has_permission("CX Opportunity", "create", throw=True)
+		opportunity = make_opportunity(doc, customer, opportunity_title, opportunity_amount, sales_stage)
+
+	doc.update(
+		{
+			"status": "Converted",
+			"customer": customer.name,
+			"opportunity": opportunity.name if opportunity else None,
+			"converted_on": now_datetime(),
+			"converted_by": frappe.session.user,
+		}
+	)
+	doc.save()
+	return {
+		"customer": customer.name,
+		"contact": contact.name,
+		"opportunity": opportunity.name if opportunity else None,
+	}
+
+
+def validate_convertible(doc) -> None:
+	if doc.customer:
+		frappe.throw(
+			_("Lead {0} was already converted to customer {1}.").format(
+				frappe.bold(doc.name), frappe.bold(doc.customer)
+			),
+			AlreadyConvertedError,
+			title=_("Already Converted"),
+		)
+	if doc.status in NOT_CONVERTIBLE:
+		frappe.throw(
+			_("A lead with status {0} cannot be converted. Change its status first.").format(_(doc.status)),
+			LeadNotConvertibleError,
+		)
+
+
+def make_customer(lead):
+	return frappe.get_doc(
+		{
+			"doctype": "CX Customer",
+			"customer_name": lead.organization_name or lead.lead_name,
+			"customer_type": "Company" if lead.organization_name else "Individual",
+			"industry": lead.industry,
+			"territory": lead.territory,
+			"account_manager": lead.lead_owner,
+			"website": lead.website,
+			"lead": lead.name,
+		}
+	).insert()
+
+
+def make_contact(lead, customer):
+	contact = frappe.new_doc("Contact")
+	contact.update(
+		{
+			"first_name": lead.first_name or lead.lead_name,
+			"last_name": lead.last_name,
+			"company_name": lead.organization_name,
+			"designation": lead.job_title,
+			"unsubscribed": lead.email_opt_out,
+		}
+	)
+	if lead.email:
+		contact.add_email(lead.email, is_primary=True)
+	if lead.mobile_no:
+		contact.add_phone(lead.mobile_no, is_primary_mobile_no=True)
+	if lead.phone:
+		contact.add_phone(lead.phone, is_primary_phone=True)
+	contact.append("links", {"link_doctype": "CX Customer", "link_name": customer.name})
+	contact.append("links", {"link_doctype": "CX Lead", "link_name": lead.name})
+	return contact.insert()
+
+
+def make_opportunity(lead, customer, title, amount, sales_stage):
+	return frappe.get_doc(
+		{
+			"doctype": "CX Opportunity",
+			"title": title or _("{0} opportunity").format(customer.customer_name),
+			"lead": lead.name,
+			"customer": customer.name,
+			"sales_stage": sales_stage,
+			"amount": amount,
+			"opportunity_owner": lead.lead_owner,
+			"territory": lead.territory,
+			"campaign": lead.campaign,
+			"source": lead.source,
+		}
+	).insert()

@@ -1,0 +1,11 @@
+// Copyright (c) 2026, crm_app developers
+// For license information, please see license.txt
+
+frappe.listview_settings["CX Opportunity"] = {
+	add_fields: ["status", "sales_stage"],
+	get_indicator(doc) {
+		if (doc.status === "Won") return [__("Won"), "green", "status,=,Won"];
+		if (doc.status === "Lost") return [__("Lost"), "red", "status,=,Lost"];
+		return [__(doc.sales_stage || "Open"), "blue", `sales_stage,=,${doc.sales_stage}`];
+	},
+};

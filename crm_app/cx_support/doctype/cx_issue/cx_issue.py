@@ -1,0 +1,37 @@
+# Copyright (c) 2026, crm_app developers
+# For license information, please see license.txt
+
+import frappe
+from frappe.model.document import Document
+from frappe.utils import now_datetime
+
+from crm_app.core.tickets import status_timestamps
+
+STAMP_FIELDS = ("opened_on", "first_responded_on", "resolved_on", "closed_on")
+
+
+class CXIssue(Document):
+	def validate(self):
+		self.set_customer_from_contact()
+		self.stamp_status_times()
+
+	def set_customer_from_contact(self):
+		if not self.contact or self.customer:
+			return
+		customers = frappe.get_all(
+			"Dynamic Link",
+			filters={"parenttype": "Contact", "parent": self.contact, "link_doctype": "CX Customer"},
+			pluck="link_name",
+		)
+		if len(customers) == 1:
+			self.customer = customers[0]
+
+	def stamp_status_times(self):
+		before = self.get_doc_before_save()
+		current = {field: self.get(field) for field in STAMP_FIELDS}
+		changes = status_timestamps(before.status if before else None, self.status, now_datetime(), current)
+		self.update(changes)
+
+
+def on_doctype_update():
+	frappe.db.add_index("CX Issue", ["status", "modified"])

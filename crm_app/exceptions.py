@@ -1,0 +1,43 @@
+"""Domain exceptions of the Frappe shell; each maps to one kind of bad input, so tests assert on them."""
+
+import frappe
+
+
+class CXValidationError(frappe.ValidationError):
+	pass
+
+
+class InvalidPhoneError(frappe.InvalidPhoneNumberError):
+	pass
+
+
+class AlreadyConvertedError(CXValidationError):
+	pass
+
+
+class LeadNotConvertibleError(CXValidationError):
+	pass
+
+
+class LostReasonRequiredError(frappe.MandatoryError):
+	pass
+
+
+class OpportunityClosedError(CXValidationError):
+	pass
+
+
+class MissingPartyError(frappe.MandatoryError):
+	pass
+
+
+class InvalidDateRangeError(CXValidationError):
+	pass
+
+
+class InstallConflictError(frappe.ValidationError):
+	pass
+
+
+class DemoDataRefusedError(frappe.ValidationError):
+	pass

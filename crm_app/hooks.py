@@ -1,0 +1,45 @@
+app_name = "crm_app"
+app_title = "CRM App"
+app_publisher = "crm_app developers"
+app_description = "A CRM on the Frappe desk: leads, customers, opportunities, campaigns and issues"
+app_email = "crm_app@example.com"
+app_license = "mit"
+
+export_python_type_annotations = True
+require_type_annotated_api_methods = True
+
+# Installation
+# ------------
+before_install = "crm_app.install.before_install"
+after_install = "crm_app.install.after_install"
+after_migrate = "crm_app.install.after_migrate"
+before_uninstall = "crm_app.install.before_uninstall"
+
+# ERPNext may arrive or leave after this app: the glue follows it.
+after_app_install = "crm_app.integrations.erpnext.setup.after_app_install"
+before_app_uninstall = "crm_app.integrations.erpnext.setup.before_app_uninstall"
+
+
+# Permissions
+# -----------
+permission_query_conditions = {
+	"CX Lead": "crm_app.permissions.lead_query_conditions",
+	"CX Opportunity": "crm_app.permissions.opportunity_query_conditions",
+}
+has_permission = {
+	"CX Lead": "crm_app.permissions.has_lead_permission",
+	"CX Opportunity": "crm_app.permissions.has_opportunity_permission",
+}
+
+# Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
+standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
+
+# Contact and Address rows linking to a CX Customer are deleted with it (see CXCustomer.on_trash).
+global_search_doctypes = {
+	"Default": [
+		{"doctype": "CX Customer", "index": 30},
+		{"doctype": "CX Lead", "index": 31},
+		{"doctype": "CX Opportunity", "index": 32},
+		{"doctype": "CX Issue", "index": 33},
+	]
+}

@@ -1,0 +1,230 @@
+"""Install, migrate and uninstall hooks: safety check, roles, seed data and a clean uninstall."""
+
+import json
+from pathlib import Path
+
+import frappe
+from frappe import _
+
+from crm_app.core.install_check import find_install_conflicts
+from crm_app.exceptions import InstallConflictError
+
+APP = "crm_app"
+APP_ROOT = Path(__file__).parent
+# Roles ERPNext and Frappe CRM already use with the same meaning, then the ones only this app adds.
+SHARED_ROLES = ("Sales User", "Sales Manager", "Support Team")
+OWN_ROLES = ("Marketing User", "CRM Administrator")
+CREATED_ROLES_KEY = "crm_app_created_roles"
+
+SEED = {
+	"CX Lead Source": (
+		"source_name",
+		[
+			"Website",
+			"Referral",
+			"Email Campaign",
+			"Cold Call",
+			"Trade Show",
+			"Social Media",
+			"Partner",
+			"Advertisement",
+			"Existing Customer",
+		],
+	),
+	"CX Industry": (
+		"industry_name",
+		[
+			"Manufacturing",
+			"Retail",
+			"Healthcare",
+			"Education",
+			"Financial Services",
+			"Technology",
+			"Hospitality",
+			"Logistics",
+			"Construction",
+			"Agriculture",
+			"Government",
+			"Non Profit",
+		],
+	),
+	"CX Lost Reason": (
+		"lost_reason",
+		[
+			"Price too high",
+			"Chose a competitor",
+			"No budget",
+			"No decision",
+			"Bad timing",
+			"Missing features",
+		],
+	),
+	"CX Issue Type": ("issue_type", ["Question", "Problem", "Feature Request", "Complaint", "Billing"]),
+}
+SALES_STAGES = (
+	("Prospecting", 10, 10),
+	("Qualification", 20, 20),
+	("Needs Analysis", 30, 40),
+	("Proposal", 40, 60),
+	("Negotiation", 50, 80),
+)
+ROOT_TERRITORY = "All Territories"
+KANBAN_BOARDS = (
+	("CX Leads by Status", "CX Lead", "status"),
+	("CX Opportunities by Stage", "CX Opportunity", "sales_stage"),
+)
+
+
+def app_modules() -> list[str]:
+	return [m.strip() for m in (APP_ROOT / "modules.txt").read_text().splitlines() if m.strip()]
+
+
+def app_doctypes() -> list[str]:
+	return sorted(json.loads(path.read_text())["name"] for path in APP_ROOT.glob("*/doctype/*/*.json"))
+
+
+def before_install():
+	"""Abort before anything is written when a doctype or module we create belongs to someone else."""
+	conflicts = find_install_conflicts(
+		app_name=APP,
+		app_modules=app_modules(),
+		app_doctypes=app_doctypes(),
+		site_modules=dict(frappe.get_all("Module Def", fields=["name", "app_name"], as_list=True)),
+		site_doctypes=dict(frappe.get_all("DocType", fields=["name", "module"], as_list=True)),
+	)
+	if conflicts:
+		lines = "".join(f"<li>{_(c.kind)} {frappe.bold(c.name)}: {c.owner}</li>" for c in conflicts)
+		frappe.throw(
+			_("crm_app cannot be installed: these already exist on the site and belong elsewhere:")
+			+ f"<ul>{lines}</ul>"
+			+ _("Nothing was changed. Remove or rename them, then install again."),
+			InstallConflictError,
+			title=_("Install Conflict"),
+		)
+
+
+def after_install():
+	create_roles()
+	seed_masters()
+	create_kanban_boards()
+	set_default_settings()
+	from crm_app.integrations.erpnext.setup import setup_erpnext_integration
+
+	setup_erpnext_integration()
+
+
+def after_migrate():
+	create_roles()
+
+
+def create_roles() -> None:
+	created = []
+	for role in (*SHARED_ROLES, *OWN_ROLES):
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+			created.append(role)
+	if created:
+		previous = json.loads(frappe.db.get_global(CREATED_ROLES_KEY) or "[]")
+		frappe.db.set_global(CREATED_ROLES_KEY, json.dumps(sorted({*previous, *created})))
+
+
+def seed_masters() -> None:
+	for doctype, (fieldname, values) in SEED.items():
+		for value in values:
+			insert_if_missing(doctype, value, {fieldname: value})
+	insert_if_missing("CX Territory", ROOT_TERRITORY, {"territory_name": ROOT_TERRITORY, "is_group": 1})
+	for stage, order, probability in SALES_STAGES:
+		insert_if_missing(
+			"CX Sales Stage",
+			stage,
+			{"stage_name": stage, "stage_order": order, "default_probability": probability},
+		)
+
+
+def insert_if_missing(doctype: str, name: str, values: dict) -> None:
+	if not frappe.db.exists(doctype, name):
+		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
+
+
+def create_kanban_boards() -> None:
+	from crm_app.cx_sales.doctype.cx_sales_stage.cx_sales_stage import ordered_stages
+
+	for board_name, doctype, fieldname in KANBAN_BOARDS:
+		if frappe.db.exists("Kanban Board", board_name):
+			continue
+		if fieldname == "sales_stage":
+			values = ordered_stages()
+		else:
+			values = frappe.get_meta(doctype).get_field(fieldname).options.split("\n")
+		board = frappe.get_doc(
+			{
+				"doctype": "Kanban Board",
+				"kanban_board_name": board_name,
+				"reference_doctype": doctype,
+				"field_name": fieldname,
+				"private": 0,
+				"show_labels": 0,
+			}
+		)
+		for value in values:
+			board.append("columns", {"column_name": value, "status": "Active", "indicator": "Gray"})
+		board.insert(ignore_permissions=True)
+
+
+def set_default_settings() -> None:
+	settings = frappe.get_single("CX Settings")
+	settings.default_sales_stage = settings.default_sales_stage or SALES_STAGES[0][0]
+	settings.default_territory = settings.default_territory or ROOT_TERRITORY
+	settings.save(ignore_permissions=True)
+
+
+# Records outside our modules that point at our doctypes; Frappe's uninstall does not remove them.
+TRACES = (
+	("Custom DocPerm", "parent"),
+	("Custom Field", "dt"),
+	("Property Setter", "doc_type"),
+	("Client Script", "dt"),
+	("Kanban Board", "reference_doctype"),
+	("List View Settings", "name"),
+	("Report", "ref_doctype"),
+	("Number Card", "document_type"),
+	("Dashboard Chart", "document_type"),
+	("Notification", "document_type"),
+	("Assignment Rule", "document_type"),
+	("Dynamic Link", "link_doctype"),
+	("ToDo", "reference_type"),
+	("Comment", "reference_doctype"),
+	("Version", "ref_doctype"),
+	("DocShare", "share_doctype"),
+	("Tag Link", "document_type"),
+	("User Permission", "allow"),
+	("Energy Point Log", "reference_doctype"),
+	("Notification Log", "document_type"),
+)
+
+
+def before_uninstall():
+	doctypes = app_doctypes()
+	from crm_app.integrations.erpnext.setup import remove_erpnext_integration
+
+	remove_erpnext_integration()
+	for trace_doctype, fieldname in TRACES:
+		if frappe.db.table_exists(trace_doctype):
+			frappe.db.delete(trace_doctype, {fieldname: ("in", doctypes)})
+	frappe.db.delete("__UserSettings", {"doctype": ("in", doctypes)})
+	remove_created_roles(doctypes)
+
+
+def remove_created_roles(own_doctypes: list[str]) -> None:
+	"""Delete the roles this app created, unless another app's doctypes now grant them rights."""
+	created = json.loads(frappe.db.get_global(CREATED_ROLES_KEY) or "[]")
+	for role in created:
+		used_elsewhere = any(
+			frappe.db.exists(perm_doctype, {"role": role, "parent": ("not in", own_doctypes)})
+			for perm_doctype in ("DocPerm", "Custom DocPerm")
+		)
+		if not used_elsewhere and frappe.db.exists("Role", role):
+			frappe.delete_doc("Role", role, ignore_permissions=True, force=True)
+	frappe.db.delete("DefaultValue", {"parent": "__global", "defkey": CREATED_ROLES_KEY})

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Put this checkout into an existing bench as apps/crm_app (a symlink), install it into the bench's env.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bench=${1:?bench path}
+if [ "$(readlink -f "$bench/apps/crm_app" 2>/dev/null)" != "$repo" ]; then
+	rm -rf "$bench/apps/crm_app"
+	ln -s "$repo" "$bench/apps/crm_app"
+fi
+grep -qx crm_app "$bench/sites/apps.txt" || printf '\ncrm_app\n' >>"$bench/sites/apps.txt"
+sed -i '/^$/d' "$bench/sites/apps.txt"
+"$bench/env/bin/python" -c "import phonenumbers" 2>/dev/null || "$bench/env/bin/pip" install -q "phonenumbers~=8.13.55"
+"$bench/env/bin/pip" install -q --no-deps --no-build-isolation -e "$bench/apps/crm_app" 2>/dev/null \
+	|| "$bench/env/bin/pip" install -q --no-deps -e "$bench/apps/crm_app"
+ln -sfn "$bench/apps/crm_app/crm_app/public" "$bench/sites/assets/crm_app"

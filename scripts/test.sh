@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The one test command: unit tests always, then the integration suite on fresh sites of an existing bench.
+#
+#   scripts/test.sh                 # unit + integration (plain Frappe site, and an ERPNext site if the
+#                                   # bench has ERPNext)
+# Environment:
+#   CRM_APP_BENCH             bench folder (default: $HOME/frappe-bench)
+#   CRM_APP_DB_ROOT_PASSWORD  MariaDB root password used to create the test sites (default: root)
+#   CRM_APP_TEST_ERPNEXT      auto (default) | 1 | 0: also run on a site with ERPNext
+#   CRM_APP_KEEP_SITES        1 to reuse existing test sites instead of recreating them (faster reruns)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bench=${CRM_APP_BENCH:-$HOME/frappe-bench}
+root_password=${CRM_APP_DB_ROOT_PASSWORD:-root}
+status=0
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+banner "unit tests (no Frappe)"
+python3 -c "import phonenumbers, pytest" 2>/dev/null || python3 -m pip install -q "phonenumbers~=8.13.55" pytest
+(cd "$repo" && python3 -m pytest -q tests/unit) || status=1
+
+if [ ! -x "$bench/env/bin/python" ] || [ ! -d "$bench/apps/frappe" ]; then
+	banner "INTEGRATION SUITE SKIPPED"
+	echo "!!! No Frappe bench at $bench (set CRM_APP_BENCH). The integration tests did NOT run. !!!"
+	exit $status
+fi
+
+banner "integration tests on the bench at $bench"
+"$repo/scripts/services.sh" "$bench"
+"$repo/scripts/link_app.sh" "$bench"
+
+frappe_cmd() { (cd "$bench/sites" && "$bench/env/bin/python" -m frappe.utils.bench_helper frappe "$@"); }
+
+make_site() { # make_site NAME APPS...
+	local site=$1; shift
+	if [ "${CRM_APP_KEEP_SITES:-0}" = 1 ] && [ -d "$bench/sites/$site" ]; then
+		frappe_cmd --site "$site" migrate >/dev/null
+		return
+	fi
+	frappe_cmd drop-site "$site" --db-root-password "$root_password" --no-backup --force >/dev/null 2>&1 || true
+	local install=()
+	for app in "$@"; do install+=(--install-app "$app"); done
+	echo "creating $site with: $*"
+	frappe_cmd new-site "$site" --db-root-password "$root_password" --admin-password admin "${install[@]}" >/dev/null
+	frappe_cmd --site "$site" set-config allow_tests true >/dev/null
+}
+
+run_suite() { # run_suite SITE
+	echo "--- integration suite on $1"
+	(cd "$repo" && CRM_APP_BENCH="$bench" CRM_APP_SITE="$1" CRM_APP_DB_ROOT_PASSWORD="$root_password" \
+		"$bench/env/bin/python" -m pytest -q -p no:cacheprovider tests/integration) || status=1
+}
+
+make_site crm-test.localhost crm_app
+run_suite crm-test.localhost
+
+want_erpnext=${CRM_APP_TEST_ERPNEXT:-auto}
+if [ "$want_erpnext" = auto ]; then
+	[ -d "$bench/apps/erpnext" ] && grep -qx erpnext "$bench/sites/apps.txt" && want_erpnext=1 || want_erpnext=0
+fi
+if [ "$want_erpnext" = 1 ]; then
+	make_site crm-test-erpnext.localhost erpnext crm_app
+	run_suite crm-test-erpnext.localhost
+else
+	echo "(no ERPNext in this bench: the ERPNext site run was skipped)"
+fi
+exit $status

@@ -1,0 +1,10 @@
+# Kept for benches and tools that still call setup.py; metadata lives in pyproject.toml.
+from setuptools import find_packages, setup
+
+setup(
+	name="crm_app",
+	packages=find_packages(include=["crm_app", "crm_app.*"]),
+	include_package_data=True,
+	zip_safe=False,
+	install_requires=["phonenumbers~=8.13.55"],
+)
