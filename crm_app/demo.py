@@ -12,7 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, now_datetime, nowdate
 
-from crm_app.core.demo import LEAD_FIELDS, DemoMasters, lead_rows
+from crm_app.core.demo import GENDERS, LEAD_FIELDS, DemoMasters, lead_rows
 from crm_app.exceptions import DemoDataRefusedError
 
 DEMO_USERS = tuple(f"demo.sales{i}@example.com" for i in range(1, 6))
@@ -28,17 +28,13 @@ def create_demo_data(leads: int = 300, records: int = 100, force: bool = False, 
 			DemoDataRefusedError,
 		)
 	say = (lambda *_a: None) if quiet else print
-	frappe.flags.in_import = True  # no gravatar look-ups for demo contacts
-	try:
-		masters = ensure_masters()
-		started = time.perf_counter()
-		inserted = insert_leads(leads, masters, say)
-		say(f"leads: {inserted} inserted in {time.perf_counter() - started:.1f}s")
-		converted = convert_leads(min(records, leads))
-		issues = create_issues(records)
-		frappe.db.commit()
-	finally:
-		frappe.flags.in_import = False
+	masters = ensure_masters()
+	started = time.perf_counter()
+	inserted = insert_leads(leads, masters, say)
+	say(f"leads: {inserted} inserted in {time.perf_counter() - started:.1f}s")
+	converted = convert_leads(min(records, leads))
+	issues = create_issues(records)
+	frappe.db.commit()
 	return {"leads_inserted": inserted, "customers_created": converted, "issues_created": issues}
 
 
@@ -51,6 +47,9 @@ def ensure_masters() -> DemoMasters:
 			)
 			user.append("roles", {"role": "Sales User"})
 			user.insert(ignore_permissions=True)
+	for gender in GENDERS:  # the setup wizard creates these; a bare site may not have them yet
+		if not frappe.db.exists("Gender", gender):
+			frappe.get_doc({"doctype": "Gender", "gender": gender}).insert(ignore_permissions=True)
 	for campaign in DEMO_CAMPAIGNS:
 		if not frappe.db.exists("CX Campaign", campaign):
 			frappe.get_doc(
