@@ -101,6 +101,15 @@ def before_install():
 			InstallConflictError,
 			title=_("Install Conflict"),
 		)
+	remember_missing_roles()
+
+
+def remember_missing_roles() -> None:
+	"""Note which roles this install brings: syncing our doctypes creates the roles their permissions
+	name, so afterwards they all exist and only now can we tell ours from those another app made."""
+	missing = [role for role in (*SHARED_ROLES, *OWN_ROLES) if not frappe.db.exists("Role", role)]
+	previous = json.loads(frappe.db.get_global(CREATED_ROLES_KEY) or "[]")
+	frappe.db.set_global(CREATED_ROLES_KEY, json.dumps(sorted({*previous, *missing})))
 
 
 def after_install():
@@ -118,16 +127,11 @@ def after_migrate():
 
 
 def create_roles() -> None:
-	created = []
 	for role in (*SHARED_ROLES, *OWN_ROLES):
 		if not frappe.db.exists("Role", role):
 			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
 				ignore_permissions=True
 			)
-			created.append(role)
-	if created:
-		previous = json.loads(frappe.db.get_global(CREATED_ROLES_KEY) or "[]")
-		frappe.db.set_global(CREATED_ROLES_KEY, json.dumps(sorted({*previous, *created})))
 
 
 def seed_masters() -> None:

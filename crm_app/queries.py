@@ -32,5 +32,4 @@ def lead_query(
 		limit_page_length=page_len,
 		order_by="lead_name asc" if txt else "modified desc",
 		as_list=True,
-		ignore_user_permissions=kwargs.get("ignore_user_permissions", False),
 	)

@@ -1,0 +1,114 @@
+"""Uninstall leaves no trace, the install-safety check refuses a clash, reinstall and migrate are clean.
+
+Runs last (file name) on the suite's own fresh site, through the same CLI a user runs.
+"""
+
+import subprocess
+import sys
+
+import frappe
+
+from crm_app.install import app_doctypes
+
+from .conftest import BENCH, SITE
+from .factories import CXTestCase
+
+
+def bench(*args: str) -> subprocess.CompletedProcess:
+	return subprocess.run(
+		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, *args],
+		cwd=BENCH / "sites",
+		capture_output=True,
+		text=True,
+		timeout=900,
+	)
+
+
+def fresh_read():
+	frappe.db.rollback()  # new snapshot: see what the subprocess committed
+	frappe.clear_cache()
+
+
+def leftovers() -> dict:
+	doctypes = app_doctypes()
+	found = {
+		"doctypes": frappe.get_all("DocType", {"name": ("like", "CX %")}, pluck="name"),
+		"modules": frappe.get_all("Module Def", {"name": ("in", ["CX Sales", "CX Support"])}, pluck="name"),
+		"tables": frappe.db.sql("show tables like 'tabCX %%'", pluck=True),
+		"workspace": frappe.get_all("Workspace", {"name": "Customer Relations"}, pluck="name"),
+		"roles": frappe.get_all(
+			"Role", {"name": ("in", ["CRM Administrator", "Marketing User"])}, pluck="name"
+		),
+	}
+	for doctype, field in (
+		("DocPerm", "parent"),
+		("Custom DocPerm", "parent"),
+		("Custom Field", "dt"),
+		("Property Setter", "doc_type"),
+		("Kanban Board", "reference_doctype"),
+		("Number Card", "document_type"),
+		("Dashboard Chart", "document_type"),
+	):
+		found[doctype] = frappe.get_all(doctype, {field: ("in", doctypes)}, pluck="name")
+	return {key: value for key, value in found.items() if value}
+
+
+def schema_snapshot() -> list:
+	return frappe.db.sql(
+		"""select table_name, column_name, column_type, column_default
+		from information_schema.columns where table_schema = database() and table_name like 'tabCX %%'
+		order by table_name, column_name""",
+		as_list=True,
+	) + frappe.db.sql(
+		"""select doc_type, field_name, property, value from `tabProperty Setter`
+		where doc_type like 'CX %%' order by doc_type, field_name, property""",
+		as_list=True,
+	)
+
+
+class TestInstallCycle(CXTestCase):
+	def test_uninstall_conflict_reinstall_migrate(self):
+		frappe.db.commit()
+		result = bench("uninstall-app", "crm_app", "--yes", "--no-backup", "--force")
+		self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+		fresh_read()
+		self.assertEqual(leftovers(), {})
+		self.assertNotIn("crm_app", frappe.get_installed_apps())
+
+		# Another app's (here: a custom) doctype with one of our names blocks the install.
+		frappe.get_doc(
+			{
+				"doctype": "DocType",
+				"name": "CX Campaign",
+				"module": "Custom",
+				"custom": 1,
+				"fields": [{"fieldname": "title", "fieldtype": "Data", "label": "Title"}],
+				"permissions": [{"role": "System Manager", "read": 1}],
+			}
+		).insert()
+		frappe.db.commit()
+		try:
+			result = bench("install-app", "crm_app")
+			self.assertNotEqual(result.returncode, 0)
+			self.assertIn("cannot be installed", result.stdout + result.stderr)
+			fresh_read()
+			self.assertFalse(frappe.db.exists("Module Def", "CX Sales"))
+			self.assertFalse(frappe.db.exists("DocType", "CX Lead"))
+			self.assertNotIn("crm_app", frappe.get_installed_apps())
+		finally:
+			frappe.delete_doc("DocType", "CX Campaign", force=True)
+			frappe.db.commit()
+
+		result = bench("install-app", "crm_app")
+		self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+		fresh_read()
+		self.assertIn("crm_app", frappe.get_installed_apps())
+		self.assertTrue(frappe.db.exists("Workspace", "Customer Relations"))
+		self.assertTrue(frappe.db.exists("Kanban Board", "CX Opportunities by Stage"))
+
+		self.assertEqual(bench("migrate").returncode, 0)
+		fresh_read()
+		first = schema_snapshot()
+		self.assertEqual(bench("migrate").returncode, 0)
+		fresh_read()
+		self.assertEqual(schema_snapshot(), first)
