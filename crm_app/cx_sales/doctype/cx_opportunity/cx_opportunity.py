@@ -36,7 +36,9 @@ class CXOpportunity(Document):
 	def set_defaults(self):
 		settings = get_settings()
 		self.status = self.status or pipeline.OPEN  # data import skips field defaults
-		self.currency = self.currency or settings.default_currency or frappe.db.get_default("currency") or "USD"
+		self.currency = (
+			self.currency or settings.default_currency or frappe.db.get_default("currency") or "USD"
+		)
 		self.sales_stage = self.sales_stage or settings.default_sales_stage or first_stage()
 		if self.is_new() and not self.opportunity_owner:
 			self.opportunity_owner = frappe.session.user
