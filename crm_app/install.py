@@ -216,9 +216,19 @@ def before_uninstall():
 	remove_erpnext_integration()
 	for trace_doctype, fieldname in TRACES:
 		if frappe.db.table_exists(trace_doctype):
-			frappe.db.delete(trace_doctype, {fieldname: ("in", doctypes)})
+			delete_records(trace_doctype, {fieldname: ("in", doctypes)})
 	frappe.db.delete("__UserSettings", {"doctype": ("in", doctypes)})
 	remove_created_roles(doctypes)
+
+
+def delete_records(doctype: str, filters: dict) -> None:
+	"""Delete matching records with their child rows; orphaned children (e.g. Kanban Board Column)
+	would otherwise reattach to a record recreated under the same name on reinstall."""
+	if frappe.get_meta(doctype).get_table_fields():
+		for name in frappe.get_all(doctype, filters=filters, pluck="name"):
+			frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, ignore_on_trash=True)
+	else:
+		frappe.db.delete(doctype, filters)
 
 
 def remove_created_roles(own_doctypes: list[str]) -> None:

@@ -50,6 +50,10 @@ def leftovers() -> dict:
 		("Dashboard Chart", "document_type"),
 	):
 		found[doctype] = frappe.get_all(doctype, {field: ("in", doctypes)}, pluck="name")
+	found["Kanban Board Column"] = frappe.db.sql(
+		"""select name from `tabKanban Board Column`
+		where parent not in (select name from `tabKanban Board`)"""
+	)
 	return {key: value for key, value in found.items() if value}
 
 
@@ -104,7 +108,9 @@ class TestInstallCycle(CXTestCase):
 		fresh_read()
 		self.assertIn("crm_app", frappe.get_installed_apps())
 		self.assertTrue(frappe.db.exists("Workspace", "Customer Relations"))
-		self.assertTrue(frappe.db.exists("Kanban Board", "CX Opportunities by Stage"))
+		board = frappe.get_doc("Kanban Board", "CX Opportunities by Stage")
+		columns = [column.column_name for column in board.columns]
+		self.assertEqual(len(columns), len(set(columns)), "each stage is one Kanban column")
 
 		self.assertEqual(bench("migrate").returncode, 0)
 		fresh_read()
