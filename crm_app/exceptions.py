@@ -41,3 +41,23 @@ class InstallConflictError(frappe.ValidationError):
 
 class DemoDataRefusedError(frappe.ValidationError):
 	pass
+
+
+class ScoringCriterionError(CXValidationError):
+	pass
+
+
+class InvalidPeriodError(CXValidationError):
+	pass
+
+
+class ClosedPeriodError(CXValidationError):
+	pass
+
+
+class DuplicateTargetError(frappe.DuplicateEntryError):
+	pass
+
+
+class TargetOwnerMissingError(frappe.MandatoryError):
+	pass

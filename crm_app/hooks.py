@@ -43,3 +43,36 @@ global_search_doctypes = {
 		{"doctype": "CX Issue", "index": 33},
 	]
 }
+
+# Activities keep each record's last contact, next follow-up and (for leads) score current.
+doc_events = {
+	"ToDo": {
+		"on_update": "crm_app.activities.on_todo_change",
+		"after_delete": "crm_app.activities.on_todo_change",
+	},
+	"Event": {
+		"on_update": "crm_app.activities.on_event_change",
+		"after_delete": "crm_app.activities.on_event_change",
+	},
+	"Communication": {
+		"after_insert": "crm_app.activities.on_communication_change",
+		"on_update": "crm_app.activities.on_communication_change",
+		"after_delete": "crm_app.activities.on_communication_change",
+	},
+}
+
+additional_timeline_content = {
+	"CX Lead": ["crm_app.activities.call_logs_on_timeline"],
+	"CX Customer": ["crm_app.activities.call_logs_on_timeline"],
+	"CX Opportunity": ["crm_app.activities.call_logs_on_timeline"],
+	"CX Issue": ["crm_app.activities.call_logs_on_timeline"],
+}
+
+scheduler_events = {
+	"daily": ["crm_app.reminders.send_reminders"],
+	# Recency criteria ("no contact for 30 days") change scores with the calendar.
+	"daily_long": ["crm_app.scoring.rescore_all_leads"],
+}
+
+# Plain files, no build step: shared form buttons for activities and the Kanban column totals.
+app_include_js = ["/assets/crm_app/js/activities.js"]

@@ -117,6 +117,8 @@ def after_install():
 	seed_masters()
 	create_kanban_boards()
 	set_default_settings()
+	create_assignment_rules()
+	set_default_scoring()
 	from crm_app.integrations.erpnext.setup import setup_erpnext_integration
 
 	setup_erpnext_integration()
@@ -177,6 +179,115 @@ def create_kanban_boards() -> None:
 		board.insert(ignore_permissions=True)
 
 
+# Ready rules an administrator only has to give users to and enable (Frappe needs users to enable one).
+ASSIGNMENT_RULES = (
+	(
+		"CX New Leads - Round Robin",
+		"CX Lead",
+		"Round Robin",
+		'status == "New"',
+		'status in ("Converted", "Lost")',
+	),
+	(
+		"CX Hot Leads - Load Balancing",
+		"CX Lead",
+		"Load Balancing",
+		'score_band == "Hot"',
+		'status in ("Converted", "Lost")',
+	),
+	(
+		"CX Leads by Territory - Round Robin",
+		"CX Lead",
+		"Round Robin",
+		'territory == "Europe" and status == "New"',
+		'status in ("Converted", "Lost")',
+	),
+	(
+		"CX Leads by Source - Round Robin",
+		"CX Lead",
+		"Round Robin",
+		'source == "Website" and status == "New"',
+		'status in ("Converted", "Lost")',
+	),
+	(
+		"CX Opportunities - Load Balancing",
+		"CX Opportunity",
+		"Load Balancing",
+		'status == "Open"',
+		'status != "Open"',
+	),
+	(
+		"CX Issues - Round Robin",
+		"CX Issue",
+		"Round Robin",
+		'status == "Open"',
+		'status in ("Resolved", "Closed")',
+	),
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def create_assignment_rules() -> None:
+	for priority, (name, doctype, rule, condition, close_condition) in enumerate(ASSIGNMENT_RULES):
+		if frappe.db.exists("Assignment Rule", name):
+			continue
+		doc = frappe.get_doc(
+			{
+				"doctype": "Assignment Rule",
+				"name": name,
+				"document_type": doctype,
+				"description": _("Assign new {0} records. Pick the users, then uncheck Disabled.").format(
+					_(doctype)
+				),
+				"assign_condition": condition,
+				"close_condition": close_condition,
+				"rule": rule,
+				"priority": priority,
+				"disabled": 1,
+				"assignment_days": [{"day": day} for day in WEEKDAYS],
+			}
+		)
+		doc.flags.ignore_mandatory = True  # users are the administrator's choice
+		doc.insert(ignore_permissions=True)
+
+
+# A starting point for scoring; managers change it in CX Scoring Settings.
+DEFAULT_CRITERIA = (
+	{"criterion_type": "Field", "fieldname": "email", "operator": "is set", "points": 10},
+	{"criterion_type": "Field", "fieldname": "mobile_no", "operator": "is set", "points": 5},
+	{
+		"criterion_type": "Field",
+		"fieldname": "status",
+		"operator": "equals",
+		"value": "Qualified",
+		"points": 20,
+	},
+	{
+		"criterion_type": "Field",
+		"fieldname": "source",
+		"operator": "in",
+		"value": "Referral, Partner",
+		"points": 15,
+	},
+	{"criterion_type": "Activity", "activity": "Call", "min_count": 1, "within_days": 30, "points": 10},
+	{"criterion_type": "Activity", "activity": "Meeting", "min_count": 1, "within_days": 30, "points": 20},
+	{"criterion_type": "Activity", "activity": "Email", "min_count": 2, "within_days": 30, "points": 10},
+	{"criterion_type": "No Contact", "within_days": 30, "points": -10},
+)
+
+
+def set_default_scoring() -> None:
+	settings = frappe.get_single("CX Scoring Settings")
+	if settings.criteria:
+		return
+	settings.hot_threshold = settings.hot_threshold or 50
+	settings.warm_threshold = settings.warm_threshold or 20
+	for row in DEFAULT_CRITERIA:
+		settings.append("criteria", row)
+	settings.flags.skip_rescore = True  # a fresh site has no leads to rescore
+	settings.save(ignore_permissions=True)
+
+
 def set_default_settings() -> None:
 	settings = frappe.get_single("CX Settings")
 	settings.default_sales_stage = settings.default_sales_stage or SALES_STAGES[0][0]
@@ -198,6 +309,8 @@ TRACES = (
 	("Notification", "document_type"),
 	("Assignment Rule", "document_type"),
 	("Dynamic Link", "link_doctype"),
+	("Event Participants", "reference_doctype"),
+	("Communication Link", "link_doctype"),
 	("ToDo", "reference_type"),
 	("Comment", "reference_doctype"),
 	("Version", "ref_doctype"),

@@ -43,3 +43,36 @@ def weighted_amount(amount: float, probability: float) -> float:
 def items_total(lines: list[tuple[float, float]]) -> float:
 	"""Sum of qty * rate over (qty, rate) pairs, rounded to cents."""
 	return round(sum((qty or 0) * (rate or 0) for qty, rate in lines), 2)
+
+
+PIPELINE, BEST_CASE, COMMIT, CLOSED, OMITTED = "Pipeline", "Best Case", "Commit", "Closed", "Omitted"
+FORECAST_CATEGORIES = (PIPELINE, BEST_CASE, COMMIT, CLOSED, OMITTED)
+
+
+def forecast_category(
+	*, status: str, stage_category: str | None, current: str | None, stage_changed: bool, edited: bool
+) -> str:
+	"""Won is Closed and Lost is Omitted; an open deal follows its stage unless the user chose a category."""
+	if status == WON:
+		return CLOSED
+	if status == LOST:
+		return OMITTED
+	if current in (CLOSED, OMITTED):  # reopened
+		current = None
+	if current and edited:
+		return current
+	if stage_changed or not current:
+		return stage_category or PIPELINE
+	return current
+
+
+def days_between(start, end) -> float:
+	"""Days from one datetime to another, to two decimals; never negative."""
+	if not start or not end:
+		return 0.0
+	return max(round((end - start).total_seconds() / 86400, 2), 0.0)
+
+
+def rate(part: float, whole: float) -> float:
+	"""Percentage of part in whole, 0 when there is no whole."""
+	return round(100.0 * part / whole, 1) if whole else 0.0

@@ -13,6 +13,7 @@ frappe.ui.form.on("CX Customer", {
 		}));
 	},
 	refresh(frm) {
+		crm_app.add_activity_buttons(frm);
 		frappe.dynamic_link = { doc: frm.doc, fieldname: "name", doctype: "CX Customer" };
 		if (frm.is_new()) {
 			frappe.contacts.clear_address_and_contact(frm);

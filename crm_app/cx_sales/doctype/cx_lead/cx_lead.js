@@ -3,6 +3,8 @@
 
 frappe.ui.form.on("CX Lead", {
 	refresh(frm) {
+		crm_app.add_activity_buttons(frm);
+		render_score_breakdown(frm);
 		if (!frm.is_new() && !frm.doc.customer && !["Lost", "Unqualified"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Convert to Customer"), () => convert_lead(frm)).addClass(
 				"btn-primary"
@@ -18,6 +20,24 @@ frappe.ui.form.on("CX Lead", {
 		}
 	},
 });
+
+function render_score_breakdown(frm) {
+	const lines = frm.doc.__onload?.score_breakdown || [];
+	const rows = lines
+		.map(
+			(line) =>
+				`<tr><td class="text-right ${line.points < 0 ? "text-danger" : "text-success"}" style="width: 4em">` +
+				`${line.points > 0 ? "+" : ""}${cint(line.points)}</td><td>${frappe.utils.escape_html(line.label)}</td></tr>`
+		)
+		.join("");
+	const band = frm.doc.score_band ? ` <span class="indicator-pill ${{ Hot: "red", Warm: "orange", Cold: "blue" }[frm.doc.score_band]}">${__(frm.doc.score_band)}</span>` : "";
+	const html = lines.length
+		? `<table class="table table-sm table-borderless mb-0">${rows}<tr class="border-top"><td class="text-right"><b>${cint(frm.doc.lead_score)}</b></td><td><b>${__("Score")}</b>${band}</td></tr></table>`
+		: `<p class="text-muted">${__("No scoring criterion applies to this lead. Set criteria in {0}.", [
+				`<a href="/app/cx-scoring-settings">${__("CX Scoring Settings")}</a>`,
+		  ])}</p>`;
+	frm.get_field("score_breakdown").$wrapper.html(html);
+}
 
 function convert_lead(frm) {
 	const dialog = new frappe.ui.Dialog({

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from crm_app import ownership, scoring
 from crm_app.core.names import full_name
 from crm_app.exceptions import LeadNotConvertibleError
 from crm_app.utils import normalize_phone_fields
@@ -18,6 +19,11 @@ class CXLead(Document):
 		self.set_default_owner()
 		self.normalize_phones()
 		self.validate_converted_status()
+		self.set_score()
+		self.warn_if_worked_by_others()
+
+	def onload(self):
+		self.set_onload("score_breakdown", scoring.breakdown(self))
 
 	def set_full_name(self):
 		self.lead_name = full_name(self.first_name, self.last_name, self.organization_name)
@@ -47,6 +53,19 @@ class CXLead(Document):
 			frappe.throw(
 				_("Lead {0} is already converted to customer {1}.").format(self.name, self.customer),
 				LeadNotConvertibleError,
+			)
+
+	def set_score(self):
+		scoring.apply_score(self)
+
+	def warn_if_worked_by_others(self):
+		watched = ("email", "mobile_no", "phone", "organization_name")
+		if self.is_new() or any(self.has_value_changed(f) for f in watched):
+			ownership.warn_about_other_owners(
+				self,
+				email=self.email,
+				phones=(self.mobile_no, self.phone),
+				organization=self.organization_name,
 			)
 
 

@@ -1,8 +1,10 @@
 // Copyright (c) 2026, crm_app developers
 // For license information, please see license.txt
 
+const CX_BAND_COLORS = { Hot: "red", Warm: "orange", Cold: "blue" };
+
 frappe.listview_settings["CX Lead"] = {
-	add_fields: ["status", "lead_score"],
+	add_fields: ["status", "lead_score", "score_band"],
 	get_indicator(doc) {
 		const colors = {
 			New: "blue",
@@ -13,5 +15,12 @@ frappe.listview_settings["CX Lead"] = {
 			Lost: "red",
 		};
 		return [__(doc.status), colors[doc.status] || "gray", `status,=,${doc.status}`];
+	},
+	formatters: {
+		lead_score(value, df, doc) {
+			if (!doc.score_band) return value ?? "";
+			const color = CX_BAND_COLORS[doc.score_band] || "gray";
+			return `<span class="indicator-pill ${color}" title="${__(doc.score_band)}">${__(doc.score_band)} · ${cint(value)}</span>`;
+		},
 	},
 };

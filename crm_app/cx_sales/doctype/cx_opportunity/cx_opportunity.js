@@ -4,6 +4,7 @@
 frappe.ui.form.on("CX Opportunity", {
 	refresh(frm) {
 		if (frm.is_new()) return;
+		crm_app.add_activity_buttons(frm);
 		if (frm.doc.status === "Open") {
 			frm.add_custom_button(__("Won"), () => frm.call("mark_won").then(() => frm.reload_doc()), __("Close"));
 			frm.add_custom_button(__("Lost"), () => mark_lost(frm), __("Close"));

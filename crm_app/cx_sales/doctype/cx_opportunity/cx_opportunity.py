@@ -4,8 +4,9 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt, nowdate
+from frappe.utils import flt, now_datetime, nowdate
 
+from crm_app import ownership
 from crm_app.core import pipeline
 from crm_app.exceptions import LostReasonRequiredError, MissingPartyError, OpportunityClosedError
 from crm_app.utils import get_settings
@@ -20,6 +21,9 @@ class CXOpportunity(Document):
 		self.set_probability()
 		self.validate_closing()
 		self.weighted_amount = pipeline.weighted_amount(self.amount, self.probability)
+		self.set_forecast_category()
+		self.log_stage_change()
+		self.warn_if_worked_by_others()
 
 	def validate_party(self):
 		if not (self.lead or self.customer):
@@ -74,6 +78,45 @@ class CXOpportunity(Document):
 		elif self.has_value_changed("status") or not self.closed_on:
 			self.closed_on = nowdate()
 
+	def set_forecast_category(self):
+		stage_category = frappe.get_cached_value("CX Sales Stage", self.sales_stage, "forecast_category")
+		self.forecast_category = pipeline.forecast_category(
+			status=self.status,
+			stage_category=stage_category,
+			current=self.forecast_category,
+			stage_changed=not self.is_new() and self.has_value_changed("sales_stage"),
+			edited=bool(self.forecast_category)
+			if self.is_new()
+			else self.has_value_changed("forecast_category"),
+		)
+
+	def log_stage_change(self):
+		"""Keep one stage-history row per stay in a stage; a closed deal's last stay ends when it closes."""
+		now = now_datetime()
+		open_row = (
+			self.stage_history[-1] if self.stage_history and not self.stage_history[-1].left_on else None
+		)
+		stage_changed = self.is_new() or self.has_value_changed("sales_stage")
+		reopened = self.status == pipeline.OPEN and self.has_value_changed("status") and not self.is_new()
+		if open_row and (stage_changed or self.status in pipeline.CLOSED_STATUSES):
+			open_row.left_on = now
+			open_row.days_in_stage = pipeline.days_between(open_row.entered_on, now)
+			open_row = None
+		if (
+			self.status == pipeline.OPEN
+			and not open_row
+			and (stage_changed or reopened or not self.stage_history)
+		):
+			self.append(
+				"stage_history",
+				{"stage": self.sales_stage, "entered_on": now, "changed_by": frappe.session.user},
+			)
+			self.stage_changed_on = now
+
+	def warn_if_worked_by_others(self):
+		if self.is_new() or self.has_value_changed("customer") or self.has_value_changed("lead"):
+			ownership.warn_about_other_owners(self)
+
 	@frappe.whitelist(methods=["POST"])
 	def mark_won(self):
 		self.set_status(pipeline.WON)
@@ -115,3 +158,5 @@ def first_stage() -> str | None:
 def on_doctype_update():
 	frappe.db.add_index("CX Opportunity", ["status", "modified"])
 	frappe.db.add_index("CX Opportunity", ["opportunity_owner", "modified"])
+	# The forecast groups open deals by close month: this keeps it an index range scan.
+	frappe.db.add_index("CX Opportunity", ["status", "expected_close_date"])

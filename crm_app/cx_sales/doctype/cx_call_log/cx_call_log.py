@@ -1,0 +1,66 @@
+# Copyright (c) 2026, crm_app developers
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from crm_app.activities import TRACKED, refresh_rollups
+from crm_app.utils import normalize_phone_fields
+
+
+class CXCallLog(Document):
+	def validate(self):
+		self.validate_reference()
+		self.set_summary()
+		normalize_phone_fields(self, ("phone_number",))
+
+	def validate_reference(self):
+		if self.reference_doctype not in (*TRACKED, "CX Issue"):
+			frappe.throw(
+				_("Calls are logged on leads, customers, opportunities and issues."), frappe.ValidationError
+			)
+		frappe.get_doc(self.reference_doctype, self.reference_name).check_permission("read")
+
+	def set_summary(self):
+		if not self.summary:
+			self.summary = _("{0} call: {1}").format(_(self.direction), _(self.outcome))
+
+	def on_update(self):
+		self.create_follow_up_task()
+		self.refresh_reference(self.get_doc_before_save())
+
+	def on_trash(self):
+		if self.follow_up_todo and frappe.db.get_value("ToDo", self.follow_up_todo, "status") == "Open":
+			frappe.db.set_value("ToDo", self.follow_up_todo, "status", "Cancelled")
+
+	def after_delete(self):
+		refresh_rollups(self.reference_doctype, self.reference_name)
+
+	def create_follow_up_task(self):
+		if not self.follow_up_on or (self.follow_up_todo and not self.has_value_changed("follow_up_on")):
+			return
+		if self.follow_up_todo:
+			frappe.db.set_value("ToDo", self.follow_up_todo, "date", self.follow_up_on)
+			refresh_rollups(self.reference_doctype, self.reference_name)
+			return
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": self.caller or frappe.session.user,
+				"assigned_by": frappe.session.user,
+				"reference_type": self.reference_doctype,
+				"reference_name": self.reference_name,
+				"date": self.follow_up_on,
+				"description": _("Follow up on: {0}").format(self.summary),
+			}
+		).insert(ignore_permissions=True)
+		self.db_set("follow_up_todo", todo.name)
+
+	def refresh_reference(self, before):
+		refresh_rollups(self.reference_doctype, self.reference_name)
+		if before and (before.reference_doctype, before.reference_name) != (
+			self.reference_doctype,
+			self.reference_name,
+		):
+			refresh_rollups(before.reference_doctype, before.reference_name)

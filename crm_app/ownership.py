@@ -1,0 +1,94 @@
+"""Warn when a new lead or opportunity concerns someone another user already works.
+
+Every lookup is an equality on an indexed column (email, phone, organisation, customer), capped, so
+the warning costs a few index probes even at a million leads.
+"""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import get_fullname, get_link_to_form
+
+MATCH_LIMIT = 5
+
+
+def warn_about_other_owners(doc, email=None, phones=(), organization=None) -> list[dict]:
+	matches = other_owners(doc, email=email, phones=phones, organization=organization)
+	if matches:
+		show_warning(matches)
+	return matches
+
+
+def other_owners(doc, email=None, phones=(), organization=None) -> list[dict]:
+	"""Records with the same email, phone or organisation that users other than this record's own
+	owner work on: as owner, account manager or assignee."""
+	mine = {frappe.session.user, doc.get(OWNER_FIELD.get(doc.doctype, "owner"))}
+	candidates: dict[tuple[str, str], dict] = {}
+
+	def collect(doctype: str, field: str, value: str | None):
+		if not value:
+			return
+		owner_field = OWNER_FIELD[doctype]
+		filters = {field: value, "name": ("!=", doc.name or "")}
+		if doctype == "CX Opportunity":
+			filters["status"] = "Open"
+		rows = frappe.get_all(
+			doctype,
+			filters=filters,
+			fields=["name", owner_field, "_assign", TITLE_FIELD[doctype]],
+			limit=MATCH_LIMIT,
+			ignore_permissions=True,  # the point is to reveal that someone else owns it
+		)
+		for row in rows:
+			people = {row.get(owner_field)} | set(json.loads(row.get("_assign") or "[]"))
+			others = sorted(p for p in people if p and p not in mine)
+			if others:
+				candidates[(doctype, row.name)] = {
+					"doctype": doctype,
+					"name": row.name,
+					"title": row.get(TITLE_FIELD[doctype]),
+					"users": others,
+					"matched_on": field,
+				}
+
+	if doc.doctype == "CX Lead":
+		collect("CX Lead", "email", email)
+		for phone in phones:
+			collect("CX Lead", "mobile_no", phone)
+			collect("CX Lead", "phone", phone)
+		collect("CX Lead", "organization_name", organization)
+		collect("CX Customer", "email_id", email)
+		collect("CX Customer", "customer_name", organization)
+	else:
+		if doc.get("customer"):
+			collect("CX Opportunity", "customer", doc.customer)
+			collect("CX Customer", "name", doc.customer)
+		elif doc.get("lead"):
+			collect("CX Opportunity", "lead", doc.lead)
+			collect("CX Lead", "name", doc.lead)
+	return list(candidates.values())[: MATCH_LIMIT * 2]
+
+
+def show_warning(matches: list[dict]) -> None:
+	items = "".join(
+		"<li>{}: {} ({})</li>".format(
+			_(match["doctype"]),
+			get_link_to_form(match["doctype"], match["name"], match["title"] or match["name"]),
+			", ".join(get_fullname(user) for user in match["users"]),
+		)
+		for match in matches
+	)
+	frappe.msgprint(
+		_("Other users already work with this contact or organisation:") + f"<ul>{items}</ul>",
+		title=_("Already Being Worked"),
+		indicator="orange",
+	)
+
+
+OWNER_FIELD = {
+	"CX Lead": "lead_owner",
+	"CX Opportunity": "opportunity_owner",
+	"CX Customer": "account_manager",
+}
+TITLE_FIELD = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}

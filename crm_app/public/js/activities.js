@@ -1,0 +1,84 @@
+// Copyright (c) 2026, crm_app developers
+// For license information, please see license.txt
+// Shared by the lead, customer and opportunity forms: log a call, schedule a meeting, add a task.
+
+frappe.provide("crm_app");
+
+crm_app.add_activity_buttons = function (frm) {
+	if (frm.is_new()) return;
+	const group = __("Activity");
+	frm.add_custom_button(
+		__("Log Call"),
+		() =>
+			frappe.new_doc("CX Call Log", {
+				reference_doctype: frm.doctype,
+				reference_name: frm.doc.name,
+				phone_number: frm.doc.mobile_no || frm.doc.phone || frm.doc.mobile || "",
+			}),
+		group
+	);
+	frm.add_custom_button(__("Schedule Meeting"), () => crm_app.schedule_meeting(frm), group);
+	frm.add_custom_button(
+		__("Add Task"),
+		() =>
+			frappe.new_doc("ToDo", {
+				reference_type: frm.doctype,
+				reference_name: frm.doc.name,
+				allocated_to: frappe.session.user,
+			}),
+		group
+	);
+};
+
+crm_app.schedule_meeting = function (frm) {
+	const dialog = new frappe.ui.Dialog({
+		title: __("Schedule Meeting"),
+		fields: [
+			{ fieldname: "subject", fieldtype: "Data", label: __("Subject"), reqd: 1 },
+			{ fieldname: "starts_on", fieldtype: "Datetime", label: __("Starts On"), reqd: 1 },
+			{ fieldname: "ends_on", fieldtype: "Datetime", label: __("Ends On") },
+			{ fieldname: "description", fieldtype: "Small Text", label: __("Agenda") },
+		],
+		primary_action_label: __("Schedule"),
+		primary_action(values) {
+			frappe
+				.call({
+					method: "crm_app.activities.schedule_meeting",
+					type: "POST",
+					args: { reference_doctype: frm.doctype, reference_name: frm.doc.name, ...values },
+					freeze: true,
+				})
+				.then(() => {
+					dialog.hide();
+					frappe.show_alert({ message: __("Meeting scheduled"), indicator: "green" });
+					frm.reload_doc();
+				});
+		},
+	});
+	dialog.show();
+};
+
+// Kanban boards of opportunities: count and amount under each column title, for the current filters.
+crm_app.show_kanban_totals = function (listview) {
+	if (listview.view_name !== "Kanban" || listview.doctype !== "CX Opportunity") return;
+	frappe
+		.call({
+			method: "crm_app.pipeline.kanban_totals",
+			args: { filters: listview.get_filters_for_args() },
+		})
+		.then((r) => {
+			const totals = r.message || {};
+			listview.$result.find(".kanban-column[data-column-value]").each(function () {
+				const column = $(this);
+				const total = totals[column.attr("data-column-value")] || { count: 0, amount: 0 };
+				column.find(".cx-column-total").remove();
+				const text = __("{0} · {1}", [
+					total.count,
+					format_currency(total.amount, total.currency, 0),
+				]);
+				column
+					.find(".kanban-column-title")
+					.after(`<div class="cx-column-total text-muted small">${frappe.utils.escape_html(text)}</div>`);
+			});
+		});
+};

@@ -1,0 +1,166 @@
+"""Daily reminders: follow-ups due and overdue, deals past their close date, leads and deals gone quiet.
+
+Each reminder becomes a Notification Log (the bell) and a line in one digest email per user. A CX
+Reminder Log row per reminder sent makes the job idempotent: it can run twice, or be retried after a
+failure, without sending anything twice.
+"""
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.query_builder.functions import Coalesce, Date
+from frappe.utils import add_days, get_link_to_form, getdate
+
+from crm_app.core import reminders as core
+from crm_app.utils import get_settings
+
+ACTIVE_LEAD_STATUSES = ("New", "Contacted", "Qualified")
+OWNER = {"CX Lead": "lead_owner", "CX Opportunity": "opportunity_owner", "CX Customer": "account_manager"}
+TITLE = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}
+SUBJECTS = {
+	core.FOLLOW_UP_DUE: "Follow-up due today: {0}",
+	core.FOLLOW_UP_OVERDUE: "Follow-up overdue since {1}: {0}",
+	core.PAST_CLOSE_DATE: "Expected to close on {1}, still open: {0}",
+	core.STALE_LEAD: "No contact since {1}: {0}",
+	core.STALE_OPPORTUNITY: "No activity since {1}: {0}",
+}
+
+
+def send_reminders(today: date | None = None, commit: bool = True) -> int:
+	"""Scheduled daily. Returns how many reminders were sent."""
+	today = getdate(today)
+	settings = get_settings()
+	found = [*follow_up_reminders(today), *past_close_reminders(today)]
+	per_user = settings.max_stale_reminders or 0
+	found += stale_reminders("CX Lead", today, settings.stale_lead_days or 0, per_user)
+	found += stale_reminders("CX Opportunity", today, settings.stale_opportunity_days or 0, per_user)
+	fresh = core.unsent(found, sent_keys([r.key for r in found]))
+	for user, items in core.by_user(fresh).items():
+		notify(user, items, email=bool(settings.send_reminder_emails))
+		if commit:  # each user's reminders and their log rows land together
+			frappe.db.commit()
+	return len(fresh)
+
+
+def follow_up_reminders(today: date) -> list[core.Reminder]:
+	rows = []
+	for doctype, owner in OWNER.items():
+		table = frappe.qb.DocType(doctype)
+		query = (
+			frappe.qb.from_(table)
+			.select(table.name, table[TITLE[doctype]], table[owner], table.next_follow_up)
+			.where(table.next_follow_up <= today)
+		)
+		if doctype == "CX Opportunity":
+			query = query.where(table.status == "Open")
+		if doctype == "CX Lead":
+			query = query.where(table.status.isin(ACTIVE_LEAD_STATUSES))
+		rows += [(doctype, *row) for row in query.run()]
+	return core.follow_ups(rows, today)
+
+
+def past_close_reminders(today: date) -> list[core.Reminder]:
+	opp = frappe.qb.DocType("CX Opportunity")
+	rows = (
+		frappe.qb.from_(opp)
+		.select(opp.name, opp.title, opp.opportunity_owner, opp.expected_close_date)
+		.where((opp.status == "Open") & (opp.expected_close_date < today))
+		.run()
+	)
+	return core.past_close_date(rows, today)
+
+
+def stale_reminders(doctype: str, today: date, days: int, per_user: int) -> list[core.Reminder]:
+	"""Per owner, the oldest silent records not yet reminded about (the log join skips sent ones)."""
+	if days <= 0:
+		return []
+	kind = core.STALE_LEAD if doctype == "CX Lead" else core.STALE_OPPORTUNITY
+	table, log = frappe.qb.DocType(doctype), frappe.qb.DocType("CX Reminder Log")
+	owner = table[OWNER[doctype]]
+	last_touch = Date(Coalesce(table.last_contacted_on, table.creation))
+	active = table.status.isin(ACTIVE_LEAD_STATUSES) if doctype == "CX Lead" else table.status == "Open"
+	cutoff = add_days(today, -days)
+	owners = frappe.qb.from_(table).select(owner).distinct().where(active & owner.isnotnull()).run(pluck=True)
+	rows = []
+	for user in owners:
+		query = (
+			frappe.qb.from_(table)
+			.left_join(log)
+			.on(
+				(log.reference_doctype == doctype)
+				& (log.reference_name == table.name)
+				& (log.kind == kind)
+				& (log.due_on == last_touch)
+			)
+			.select(table.name, table[TITLE[doctype]], owner, last_touch)
+			.where(active & (owner == user) & log.name.isnull())
+			.where(Coalesce(table.last_contacted_on, table.creation) < cutoff)
+			.orderby(last_touch)
+			.limit(per_user or 1000)
+		)
+		rows += query.run()
+	return core.stale(kind, doctype, rows, today, days, per_user)
+
+
+def sent_keys(keys: list[str]) -> set[str]:
+	if not keys:
+		return set()
+	log = frappe.qb.DocType("CX Reminder Log")
+	found = set()
+	for start in range(0, len(keys), 1000):
+		chunk = keys[start : start + 1000]
+		found.update(
+			frappe.qb.from_(log).select(log.reminder_key).where(log.reminder_key.isin(chunk)).run(pluck=True)
+		)
+	return found
+
+
+def notify(user: str, items: list[core.Reminder], email: bool) -> None:
+	if not frappe.db.get_value("User", user, "enabled"):
+		return
+	for reminder in items:
+		subject = _(SUBJECTS[reminder.kind]).format(
+			reminder.title or reminder.name, frappe.format(reminder.due_on, "Date")
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": user,
+				"type": "Alert",
+				"document_type": reminder.doctype,
+				"document_name": reminder.name,
+				"subject": subject,
+				"from_user": "Administrator",
+			}
+		).insert(ignore_permissions=True)
+		frappe.get_doc(
+			{
+				"doctype": "CX Reminder Log",
+				"reminder_key": reminder.key,
+				"kind": reminder.kind,
+				"reference_doctype": reminder.doctype,
+				"reference_name": reminder.name,
+				"user": user,
+				"due_on": reminder.due_on,
+			}
+		).insert(ignore_permissions=True)
+	if email and outgoing_email_configured():
+		send_digest(user, items)
+
+
+def outgoing_email_configured() -> bool:
+	"""Without an outgoing account Frappe refuses to queue mail; the bell notifications still go out."""
+	return bool(frappe.conf.mail_server or frappe.db.exists("Email Account", {"enable_outgoing": 1}))
+
+
+def send_digest(user: str, items: list[core.Reminder]) -> None:
+	lines = "".join(
+		f"<li>{_(r.kind)}: {get_link_to_form(r.doctype, r.name, r.title or r.name)}</li>" for r in items
+	)
+	frappe.sendmail(
+		recipients=[frappe.db.get_value("User", user, "email") or user],
+		subject=_("{0} CRM reminders for today").format(len(items)),
+		message=f"<ul>{lines}</ul>",
+		now=False,
+	)

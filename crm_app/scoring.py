@@ -1,0 +1,257 @@
+"""Shell around the scoring core: reads the settings and a lead's activity, writes scores back."""
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.query_builder.functions import Count
+from frappe.utils import getdate, now_datetime
+
+from crm_app.core import scoring
+from crm_app.exceptions import ScoringCriterionError
+
+SETTINGS = "CX Scoring Settings"
+NOT_SCORABLE = frozenset(
+	{"Section Break", "Column Break", "Tab Break", "HTML", "Table", "Table MultiSelect", "Button", "Fold"}
+)
+RESCORE_JOB = "crm_app:rescore_leads"
+
+_compiled: dict[str, tuple] = {}  # site -> (settings modified, criteria, hot, warm)
+
+
+def lead_fields() -> dict[str, tuple[str, str]]:
+	"""Scorable fields of CX Lead (custom fields included): fieldname -> (fieldtype, label)."""
+	meta = frappe.get_meta("CX Lead")
+	fields = {
+		df.fieldname: (df.fieldtype, df.label or df.fieldname)
+		for df in meta.fields
+		if df.fieldtype not in NOT_SCORABLE and df.fieldname not in ("lead_score", "score_band")
+	}
+	fields["owner"] = ("Link", "Created By")
+	return fields
+
+
+def compile_rows(rows: list[dict]) -> list[scoring.Criterion]:
+	"""Compile criterion rows, turning a rule error into a clear, translated message."""
+	try:
+		return scoring.compile_criteria(rows, lead_fields(), translate=_)
+	except scoring.ScoringRuleError as exc:
+		frappe.throw(
+			_(ERROR_MESSAGES.get(exc.reason, "{1}")).format(exc.row, exc.detail), ScoringCriterionError
+		)
+
+
+ERROR_MESSAGES = {
+	"unknown_field": "Row {0}: CX Lead has no field {1}.",
+	"field_not_numeric": "Row {0}: 'greater than' and 'less than' need a numeric field; {1} is not one.",
+	"value_not_numeric": "Row {0}: the value {1} is not a number.",
+	"value_missing": "Row {0}: enter a value for {1}.",
+	"unknown_operator": "Row {0}: unknown operator {1}.",
+	"unknown_activity": "Row {0}: choose the activity (Email, Call or Meeting).",
+	"days_required": "Row {0}: enter after how many days without contact the points apply.",
+	"negative_number": "Row {0}: days and counts cannot be negative.",
+	"points_not_integer": "Row {0}: points must be a whole number, not {1}.",
+	"days_not_integer": "Row {0}: days must be a whole number, not {1}.",
+	"count_not_integer": "Row {0}: the count must be a whole number, not {1}.",
+	"unknown_type": "Row {0}: unknown criterion type {1}.",
+}
+
+
+def active_criteria() -> tuple[list[scoring.Criterion], int, int]:
+	"""Compiled criteria and band thresholds, recompiled only when the settings change."""
+	settings = frappe.get_cached_doc(SETTINGS)
+	cached = _compiled.get(frappe.local.site)
+	if cached and cached[0] == settings.modified:
+		return cached[1:]
+	rows = [row.as_dict() for row in settings.criteria]
+	entry = (settings.modified, compile_rows(rows), settings.hot_threshold or 0, settings.warm_threshold or 0)
+	_compiled[frappe.local.site] = entry
+	return entry[1:]
+
+
+def days_since(moment, today: date | None = None) -> int | None:
+	return ((today or getdate()) - getdate(moment)).days if moment else None
+
+
+def score_lead(doc) -> scoring.ScoreResult:
+	criteria, _hot, _warm = active_criteria()
+	if not criteria:
+		return scoring.ScoreResult(0, ())
+	unsaved = doc.is_new() or not doc.name
+	counts = {} if unsaved else activity_counts(doc.name, scoring.activity_windows(criteria))
+	contact = doc.last_contacted_on or doc.creation or now_datetime()
+	return scoring.score(criteria, doc.as_dict(), counts, days_since(contact))
+
+
+def apply_score(doc) -> None:
+	"""Set lead_score and score_band on a lead being saved."""
+	criteria, hot, warm = active_criteria()
+	result = score_lead(doc) if criteria else scoring.ScoreResult(0, ())
+	doc.lead_score = result.total
+	doc.score_band = scoring.band(result.total, hot, warm) if criteria else None
+
+
+def breakdown(doc) -> list[dict]:
+	return [{"points": points, "label": label} for points, label in score_lead(doc).lines]
+
+
+def rescore_lead(name: str) -> None:
+	"""Recompute one saved lead's score after its activity changed, without touching `modified`."""
+	doc = frappe.get_doc("CX Lead", name)
+	before = (doc.lead_score, doc.score_band)
+	apply_score(doc)
+	if (doc.lead_score, doc.score_band) != before:
+		doc.db_set({"lead_score": doc.lead_score, "score_band": doc.score_band}, update_modified=False)
+
+
+# -- activity counts -----------------------------------------------------------------------------
+
+
+def activity_counts(lead: str | None, windows: set[tuple[str, int]]) -> dict:
+	"""{(activity, days): count} for one lead, or {(activity, days): {lead: count}} for all (lead=None)."""
+	counts = {}
+	for activity, days in windows:
+		query = ACTIVITY_QUERIES[activity](days, lead)
+		rows = query.run()
+		counts[(activity, days)] = (rows[0][1] if rows else 0) if lead else dict(rows)
+	return counts
+
+
+def _since(days: int):
+	return frappe.utils.add_days(now_datetime(), -days) if days else None
+
+
+def _email_query(days: int, lead: str | None):
+	comm = frappe.qb.DocType("Communication")
+	query = (
+		frappe.qb.from_(comm)
+		.select(comm.reference_name, Count("*"))
+		.where((comm.reference_doctype == "CX Lead") & (comm.communication_medium == "Email"))
+		.groupby(comm.reference_name)
+	)
+	if lead:
+		query = query.where(comm.reference_name == lead)
+	if days:
+		query = query.where(comm.communication_date >= _since(days))
+	return query
+
+
+def _call_query(days: int, lead: str | None):
+	call = frappe.qb.DocType("CX Call Log")
+	query = (
+		frappe.qb.from_(call)
+		.select(call.reference_name, Count("*"))
+		.where(call.reference_doctype == "CX Lead")
+		.groupby(call.reference_name)
+	)
+	if lead:
+		query = query.where(call.reference_name == lead)
+	if days:
+		query = query.where(call.call_start >= _since(days))
+	return query
+
+
+def _meeting_query(days: int, lead: str | None):
+	event, participant = frappe.qb.DocType("Event"), frappe.qb.DocType("Event Participants")
+	query = (
+		frappe.qb.from_(participant)
+		.join(event)
+		.on(event.name == participant.parent)
+		.select(participant.reference_docname, Count("*"))
+		.where((participant.reference_doctype == "CX Lead") & (event.status != "Cancelled"))
+		.where(event.starts_on <= now_datetime())
+		.groupby(participant.reference_docname)
+	)
+	if lead:
+		query = query.where(participant.reference_docname == lead)
+	if days:
+		query = query.where(event.starts_on >= _since(days))
+	return query
+
+
+ACTIVITY_QUERIES = {"Email": _email_query, "Call": _call_query, "Meeting": _meeting_query}
+
+
+# -- bulk rescoring ------------------------------------------------------------------------------
+
+
+def enqueue_rescore() -> None:
+	frappe.enqueue(
+		"crm_app.scoring.rescore_all_leads",
+		queue="long",
+		timeout=3600,
+		job_id=RESCORE_JOB,
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
+	"""Rescore every lead in keyset batches, writing only changed scores with one UPDATE per score value.
+
+	Returns the number of leads whose score or band changed.
+	"""
+	criteria, hot, warm = active_criteria()
+	counts = activity_counts(None, scoring.activity_windows(criteria))
+	rules = [row.as_dict() for row in frappe.get_cached_doc(SETTINGS).criteria]
+	fields = sorted(
+		scoring.fields_used(rules) - {"name", "lead_score", "score_band", "last_contacted_on", "creation"}
+	)
+	total_leads = frappe.db.count("CX Lead") or 1
+	lead = frappe.qb.DocType("CX Lead")
+	columns = ["name", "lead_score", "score_band", "last_contacted_on", "creation", *fields]
+	today, last_name, done, changed = getdate(), "", 0, 0
+	while True:
+		rows = (
+			frappe.qb.from_(lead)
+			.select(*[lead[c] for c in columns])
+			.where(lead.name > last_name)
+			.orderby(lead.name)
+			.limit(batch_size)
+			.run()
+		)
+		if not rows:
+			break
+		updates = (
+			scoring.rescore_rows(columns, rows, criteria, counts, hot, warm, today)
+			if criteria
+			else _clear(rows)
+		)
+		changed += write_scores(updates)
+		done += len(rows)
+		last_name = rows[-1][0]
+		if commit:  # each batch lands on its own; a million leads never sit in one transaction
+			frappe.db.commit()
+		frappe.publish_progress(
+			min(done * 100 / total_leads, 100),
+			title=_("Rescoring leads"),
+			doctype=SETTINGS,
+			docname=SETTINGS,
+			description=_("{0} of {1} leads rescored").format(done, total_leads),
+		)
+	frappe.db.set_single_value(SETTINGS, {"last_rescored_on": now_datetime(), "last_rescore_count": done})
+	if commit:
+		frappe.db.commit()
+	return changed
+
+
+def _clear(rows) -> dict[tuple[int, str | None], list[str]]:
+	return {(0, None): [row[0] for row in rows if row[1] or row[2]]}
+
+
+def write_scores(updates: dict[tuple[int, str | None], list[str]]) -> int:
+	"""One parameterised UPDATE per (score, band) group of lead names."""
+	lead = frappe.qb.DocType("CX Lead")
+	written = 0
+	for (value, band_name), names in updates.items():
+		for start in range(0, len(names), 5000):
+			chunk = names[start : start + 5000]
+			(
+				frappe.qb.update(lead)
+				.set(lead.lead_score, value)
+				.set(lead.score_band, band_name)
+				.where(lead.name.isin(chunk))
+				.run()
+			)
+			written += len(chunk)
+	return written
