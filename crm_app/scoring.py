@@ -109,64 +109,65 @@ def rescore_lead(name: str) -> None:
 
 def activity_counts(lead: str | None, windows: set[tuple[str, int]]) -> dict:
 	"""{(activity, days): count} for one lead, or {(activity, days): {lead: count}} for all (lead=None)."""
-	counts = {}
-	for activity, days in windows:
-		query = ACTIVITY_QUERIES[activity](days, lead)
-		rows = query.run()
-		counts[(activity, days)] = (rows[0][1] if rows else 0) if lead else dict(rows)
-	return counts
+	if lead:
+		return lead_activity_counts(lead, windows)
+	return {(activity, days): dict(ACTIVITY_QUERIES[activity](days).run()) for activity, days in windows}
+
+
+def lead_activity_counts(lead: str, windows: set[tuple[str, int]]) -> dict:
+	"""Every window's count for one lead in a single round trip (one scalar subquery per window)."""
+	if not windows:
+		return {}
+	ordered = sorted(windows)
+	counts = [ACTIVITY_QUERIES[activity](days, lead) for activity, days in ordered]
+	row = frappe.qb.select(*counts).run()[0]
+	return dict(zip(ordered, row, strict=True))
 
 
 def _since(days: int):
 	return frappe.utils.add_days(now_datetime(), -days) if days else None
 
 
-def _email_query(days: int, lead: str | None):
+def _email_query(days: int, lead: str | None = None):
 	comm = frappe.qb.DocType("Communication")
-	query = (
-		frappe.qb.from_(comm)
-		.select(comm.reference_name, Count("*"))
-		.where((comm.reference_doctype == "CX Lead") & (comm.communication_medium == "Email"))
-		.groupby(comm.reference_name)
+	query = frappe.qb.from_(comm).where(
+		(comm.reference_doctype == "CX Lead") & (comm.communication_medium == "Email")
 	)
 	if lead:
-		query = query.where(comm.reference_name == lead)
+		query = query.select(Count("*")).where(comm.reference_name == lead)
 	if days:
 		query = query.where(comm.communication_date >= _since(days))
-	return query
+	return query if lead else query.select(comm.reference_name, Count("*")).groupby(comm.reference_name)
 
 
-def _call_query(days: int, lead: str | None):
+def _call_query(days: int, lead: str | None = None):
 	call = frappe.qb.DocType("CX Call Log")
-	query = (
-		frappe.qb.from_(call)
-		.select(call.reference_name, Count("*"))
-		.where(call.reference_doctype == "CX Lead")
-		.groupby(call.reference_name)
-	)
+	query = frappe.qb.from_(call).where(call.reference_doctype == "CX Lead")
 	if lead:
-		query = query.where(call.reference_name == lead)
+		query = query.select(Count("*")).where(call.reference_name == lead)
 	if days:
 		query = query.where(call.call_start >= _since(days))
-	return query
+	return query if lead else query.select(call.reference_name, Count("*")).groupby(call.reference_name)
 
 
-def _meeting_query(days: int, lead: str | None):
+def _meeting_query(days: int, lead: str | None = None):
 	event, participant = frappe.qb.DocType("Event"), frappe.qb.DocType("Event Participants")
 	query = (
 		frappe.qb.from_(participant)
 		.join(event)
 		.on(event.name == participant.parent)
-		.select(participant.reference_docname, Count("*"))
 		.where((participant.reference_doctype == "CX Lead") & (event.status != "Cancelled"))
 		.where(event.starts_on <= now_datetime())
-		.groupby(participant.reference_docname)
 	)
 	if lead:
-		query = query.where(participant.reference_docname == lead)
+		query = query.select(Count("*")).where(participant.reference_docname == lead)
 	if days:
 		query = query.where(event.starts_on >= _since(days))
-	return query
+	return (
+		query
+		if lead
+		else query.select(participant.reference_docname, Count("*")).groupby(participant.reference_docname)
+	)
 
 
 ACTIVITY_QUERIES = {"Email": _email_query, "Call": _call_query, "Meeting": _meeting_query}
@@ -191,6 +192,7 @@ def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
 
 	Returns the number of leads whose score or band changed.
 	"""
+	prepare_score_table()
 	criteria, hot, warm = active_criteria()
 	counts = activity_counts(None, scoring.activity_windows(criteria))
 	rules = [row.as_dict() for row in frappe.get_cached_doc(SETTINGS).criteria]
@@ -239,19 +241,35 @@ def _clear(rows) -> dict[tuple[int, str | None], list[str]]:
 	return {(0, None): [row[0] for row in rows if row[1] or row[2]]}
 
 
+def prepare_score_table() -> None:
+	"""Create the session's scratch table for write_scores. Frappe refuses DDL once a transaction has
+	written (it could commit implicitly), so this runs before the first write of the job."""
+	if getattr(frappe.local, "cx_score_table_ready", False):
+		return
+	frappe.db.sql(
+		"""create temporary table if not exists `cx_lead_score_update` (
+			name varchar(140) primary key, lead_score int, score_band varchar(8)
+		) engine=memory"""
+	)
+	frappe.local.cx_score_table_ready = True
+
+
 def write_scores(updates: dict[tuple[int, str | None], list[str]]) -> int:
-	"""One parameterised UPDATE per (score, band) group of lead names."""
-	lead = frappe.qb.DocType("CX Lead")
-	written = 0
-	for (value, band_name), names in updates.items():
-		for start in range(0, len(names), 5000):
-			chunk = names[start : start + 5000]
-			(
-				frappe.qb.update(lead)
-				.set(lead.lead_score, value)
-				.set(lead.score_band, band_name)
-				.where(lead.name.isin(chunk))
-				.run()
-			)
-			written += len(chunk)
-	return written
+	"""Write new scores through a session temporary table and one UPDATE ... JOIN: about twice as fast
+	as one `UPDATE ... WHERE name IN (...)` per score value, and one statement per batch."""
+	rows = [(name, value, band_name) for (value, band_name), names in updates.items() for name in names]
+	if not rows:
+		return 0
+	frappe.db.sql("delete from `cx_lead_score_update`")
+	for start in range(0, len(rows), 5000):
+		chunk = rows[start : start + 5000]
+		placeholders = ", ".join(["(%s, %s, %s)"] * len(chunk))  # values stay parameters
+		frappe.db.sql(
+			"insert into `cx_lead_score_update` values " + placeholders,
+			[value for row in chunk for value in row],
+		)
+	frappe.db.sql(
+		"""update `tabCX Lead` lead join `cx_lead_score_update` new on new.name = lead.name
+		set lead.lead_score = new.lead_score, lead.score_band = new.score_band"""
+	)
+	return len(rows)

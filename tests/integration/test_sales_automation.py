@@ -16,7 +16,7 @@ from crm_app.exceptions import (
 )
 from crm_app.ownership import other_owners
 from crm_app.reminders import send_reminders
-from crm_app.scoring import rescore_all_leads
+from crm_app.scoring import prepare_score_table, rescore_all_leads
 
 from .factories import CXTestCase, count, make_lead, make_opportunity, make_user
 
@@ -87,41 +87,6 @@ class TestScoring(CXTestCase):
 		log_call(lead.name)
 		self.assertEqual(frappe.db.get_value("CX Lead", lead.name, "lead_score"), 45)
 
-	def test_rule_change_enqueues_and_bulk_rescore_updates_every_lead(self):
-		leads = [
-			make_lead(first_name=f"L{i}", industry="Retail" if i % 2 else "Manufacturing") for i in range(6)
-		]
-		enqueue = set_criteria(
-			{
-				"criterion_type": "Field",
-				"fieldname": "industry",
-				"operator": "in",
-				"value": "Retail",
-				"points": 60,
-			}
-		)
-		enqueue.assert_called_once()
-		rescore_all_leads(batch_size=2, commit=False)
-		scores = dict(
-			frappe.get_all(
-				"CX Lead",
-				filters={"name": ("in", [lead.name for lead in leads])},
-				fields=["name", "lead_score"],
-				as_list=True,
-			)
-		)
-		bands = dict(
-			frappe.get_all(
-				"CX Lead",
-				filters={"name": ("in", [lead.name for lead in leads])},
-				fields=["name", "score_band"],
-				as_list=True,
-			)
-		)
-		for i, lead in enumerate(leads):
-			self.assertEqual(scores[lead.name], 60 if i % 2 else 0)
-			self.assertEqual(bands[lead.name], "Hot" if i % 2 else "Cold")
-
 	def test_unchanged_rules_do_not_enqueue(self):
 		settings = frappe.get_single(SETTINGS)
 		with patch("crm_app.scoring.enqueue_rescore") as enqueue:
@@ -171,6 +136,47 @@ class TestScoring(CXTestCase):
 			with self.assertRaises(ScoringCriterionError):
 				set_criteria(row)
 		self.assertEqual(len(frappe.get_single(SETTINGS).criteria), len(before))
+
+
+class TestBulkRescore(CXTestCase):
+	def setUp(self):
+		prepare_score_table()  # DDL must come before this test's first write
+		super().setUp()
+
+	def test_rule_change_enqueues_and_bulk_rescore_updates_every_lead(self):
+		leads = [
+			make_lead(first_name=f"L{i}", industry="Retail" if i % 2 else "Manufacturing") for i in range(6)
+		]
+		enqueue = set_criteria(
+			{
+				"criterion_type": "Field",
+				"fieldname": "industry",
+				"operator": "in",
+				"value": "Retail",
+				"points": 60,
+			}
+		)
+		enqueue.assert_called_once()
+		rescore_all_leads(batch_size=2, commit=False)
+		scores = dict(
+			frappe.get_all(
+				"CX Lead",
+				filters={"name": ("in", [lead.name for lead in leads])},
+				fields=["name", "lead_score"],
+				as_list=True,
+			)
+		)
+		bands = dict(
+			frappe.get_all(
+				"CX Lead",
+				filters={"name": ("in", [lead.name for lead in leads])},
+				fields=["name", "score_band"],
+				as_list=True,
+			)
+		)
+		for i, lead in enumerate(leads):
+			self.assertEqual(scores[lead.name], 60 if i % 2 else 0)
+			self.assertEqual(bands[lead.name], "Hot" if i % 2 else "Cold")
 
 
 class TestAssignmentAndOwnership(CXTestCase):
