@@ -276,7 +276,7 @@ DEFAULT_CRITERIA = (
 )
 
 
-def set_default_scoring() -> None:
+def set_default_scoring(rescore: bool = False) -> None:
 	settings = frappe.get_single("CX Scoring Settings")
 	if settings.criteria:
 		return
@@ -284,7 +284,7 @@ def set_default_scoring() -> None:
 	settings.warm_threshold = settings.warm_threshold or 20
 	for row in DEFAULT_CRITERIA:
 		settings.append("criteria", row)
-	settings.flags.skip_rescore = True  # a fresh site has no leads to rescore
+	settings.flags.skip_rescore = not rescore  # a fresh site has no leads to rescore
 	settings.save(ignore_permissions=True)
 
 

@@ -12,11 +12,23 @@ def kanban_totals(filters: str | list | dict | None = None) -> dict[str, dict]:
 	rows = frappe.get_list(
 		"CX Opportunity",
 		filters=frappe.parse_json(filters) if isinstance(filters, str) else filters,
-		fields=["sales_stage", "count(name) as count", "sum(amount) as amount"],
+		fields=[
+			"sales_stage",
+			"count(name) as count",
+			"sum(amount) as amount",
+			"max(currency) as currency",
+			"count(distinct currency) as currencies",
+		],
 		group_by="sales_stage",
 		order_by="sales_stage",
 	)
-	currency = get_settings().default_currency or frappe.db.get_default("currency")
+	default = get_settings().default_currency or frappe.db.get_default("currency")
 	return {
-		row.sales_stage: {"count": row.count, "amount": row.amount or 0, "currency": currency} for row in rows
+		# Mixed currencies are summed as plain numbers rather than labelled with one of them.
+		row.sales_stage: {
+			"count": row.count,
+			"amount": row.amount or 0,
+			"currency": (row.currency or default) if row.currencies <= 1 else None,
+		}
+		for row in rows
 	}

@@ -67,18 +67,35 @@ crm_app.show_kanban_totals = function (listview) {
 			args: { filters: listview.get_filters_for_args() },
 		})
 		.then((r) => {
-			const totals = r.message || {};
-			listview.$result.find(".kanban-column[data-column-value]").each(function () {
-				const column = $(this);
-				const total = totals[column.attr("data-column-value")] || { count: 0, amount: 0 };
-				column.find(".cx-column-total").remove();
-				const text = __("{0} · {1}", [
-					total.count,
-					format_currency(total.amount, total.currency, 0),
-				]);
-				column
-					.find(".kanban-column-title")
-					.after(`<div class="cx-column-total text-muted small">${frappe.utils.escape_html(text)}</div>`);
-			});
+			listview.cx_totals = r.message || {};
+			crm_app.render_kanban_totals(listview);
+			crm_app.watch_kanban_columns(listview);
 		});
+};
+
+crm_app.render_kanban_totals = function (listview) {
+	const totals = listview.cx_totals || {};
+	listview.$result.find(".kanban-column[data-column-value]").each(function () {
+		const column = $(this);
+		const total = totals[column.attr("data-column-value")] || { count: 0, amount: 0 };
+		const text = __("{0} · {1}", [total.count, total.currency ? format_currency(total.amount, total.currency, 0) : format_number(total.amount, null, 0)]);
+		const label = column.find(".cx-column-total");
+		if (label.length && label.text() === text) return;
+		label.remove();
+		column
+			.find(".kanban-column-header")
+			.after(`<div class="cx-column-total text-muted small px-3 pb-2">${frappe.utils.escape_html(text)}</div>`);
+	});
+};
+
+// The board draws and redraws its columns on its own schedule (after its own server calls, after a
+// drag): put the totals back whenever a column appears without them.
+crm_app.watch_kanban_columns = function (listview) {
+	if (listview.cx_observer) return;
+	let pending = null;
+	listview.cx_observer = new MutationObserver(() => {
+		clearTimeout(pending);
+		pending = setTimeout(() => crm_app.render_kanban_totals(listview), 100);
+	});
+	listview.cx_observer.observe(listview.$result[0], { childList: true, subtree: true });
 };

@@ -8,14 +8,8 @@ frappe.listview_settings["CX Opportunity"] = {
 		if (doc.status === "Lost") return [__("Lost"), "red", "status,=,Lost"];
 		return [__(doc.sales_stage || "Open"), "blue", `sales_stage,=,${doc.sales_stage}`];
 	},
-	onload(listview) {
-		if (listview.view_name !== "Kanban") return;
-		// The board renders after data arrives; totals follow every refresh (filters, drags, realtime).
-		const render = listview.render.bind(listview);
-		listview.render = function () {
-			const result = render();
-			frappe.after_ajax(() => crm_app.show_kanban_totals(listview));
-			return result;
-		};
+	// Called after every refresh of the list and of its Kanban boards (filters, drags, realtime).
+	refresh(listview) {
+		crm_app.show_kanban_totals(listview);
 	},
 };
