@@ -16,23 +16,11 @@ from pathlib import Path
 
 import frappe
 
+from crm_app.install import DEFAULT_CRITERIA
+
+# The starter criteria a fresh install gets, plus two more field tests.
 RULES_A = [
-	{"criterion_type": "Field", "fieldname": "email", "operator": "is set", "points": 10},
-	{"criterion_type": "Field", "fieldname": "mobile_no", "operator": "is set", "points": 5},
-	{
-		"criterion_type": "Field",
-		"fieldname": "status",
-		"operator": "equals",
-		"value": "Qualified",
-		"points": 20,
-	},
-	{
-		"criterion_type": "Field",
-		"fieldname": "source",
-		"operator": "in",
-		"value": "Referral, Partner",
-		"points": 15,
-	},
+	*DEFAULT_CRITERIA,
 	{
 		"criterion_type": "Field",
 		"fieldname": "industry",
@@ -47,9 +35,6 @@ RULES_A = [
 		"value": "tech",
 		"points": 5,
 	},
-	{"criterion_type": "Activity", "activity": "Call", "min_count": 1, "within_days": 30, "points": 10},
-	{"criterion_type": "Activity", "activity": "Email", "min_count": 2, "within_days": 30, "points": 10},
-	{"criterion_type": "No Contact", "within_days": 30, "points": -10},
 ]
 # A rule change that moves most scores: different points on the same criteria.
 RULES_B = [{**row, "points": row["points"] + 3} for row in RULES_A]

@@ -158,25 +158,16 @@ class TestBulkRescore(CXTestCase):
 		)
 		enqueue.assert_called_once()
 		rescore_all_leads(batch_size=2, commit=False)
-		scores = dict(
-			frappe.get_all(
+		stored = {
+			row.name: (row.lead_score, row.score_band)
+			for row in frappe.get_all(
 				"CX Lead",
 				filters={"name": ("in", [lead.name for lead in leads])},
-				fields=["name", "lead_score"],
-				as_list=True,
+				fields=["name", "lead_score", "score_band"],
 			)
-		)
-		bands = dict(
-			frappe.get_all(
-				"CX Lead",
-				filters={"name": ("in", [lead.name for lead in leads])},
-				fields=["name", "score_band"],
-				as_list=True,
-			)
-		)
+		}
 		for i, lead in enumerate(leads):
-			self.assertEqual(scores[lead.name], 60 if i % 2 else 0)
-			self.assertEqual(bands[lead.name], "Hot" if i % 2 else "Cold")
+			self.assertEqual(stored[lead.name], (60, "Hot") if i % 2 else (0, "Cold"))
 
 
 class TestAssignmentAndOwnership(CXTestCase):
