@@ -45,3 +45,49 @@ def make_user(email: str, *roles: str) -> str:
 
 def count(doctype: str, filters=None) -> int:
 	return frappe.db.count(doctype, filters or {})
+
+
+def make_territory(name: str, parent: str = "All Territories", is_group: int = 0) -> str:
+	if not frappe.db.exists("CX Territory", name):
+		frappe.get_doc(
+			{
+				"doctype": "CX Territory",
+				"territory_name": name,
+				"parent_cx_territory": parent,
+				"is_group": is_group,
+			}
+		).insert()
+	return name
+
+
+def make_competitor(name: str) -> str:
+	if not frappe.db.exists("CX Competitor", name):
+		frappe.get_doc({"doctype": "CX Competitor", "competitor_name": name}).insert()
+	return name
+
+
+def make_campaign(name: str) -> str:
+	if not frappe.db.exists("CX Campaign", name):
+		frappe.get_doc({"doctype": "CX Campaign", "campaign_name": name, "status": "Active"}).insert()
+	return name
+
+
+def make_target(history: bool = False, **values):
+	"""A CX Sales Target; `history=True` writes one for a closed period, which the form refuses to set."""
+	doc = frappe.get_doc(
+		{"doctype": "CX Sales Target", "period_type": "Quarter", "currency": "USD", **values}
+	)
+	if not history:
+		return doc.insert()
+	from crm_app.core.periods import period_end
+
+	doc.period_end = period_end(doc.period_type, frappe.utils.getdate(doc.period_start))
+	doc.set_new_name()
+	doc.db_insert()
+	return doc
+
+
+def make_call_log(**values):
+	return frappe.get_doc(
+		{"doctype": "CX Call Log", "direction": "Outgoing", "outcome": "Connected", **values}
+	).insert()

@@ -1,0 +1,168 @@
+"""Shared by the CX sales reports: filters, the territory subtree, record-level restriction, columns.
+
+Script reports query with frappe.qb, which skips permission_query_conditions, so every query on CX Lead
+or CX Opportunity goes through `record_criteria`, which adds the restricted sales user's criterion.
+Never alias those two tables: the criterion names them by their real table names.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+
+import frappe
+from frappe import _
+from frappe.query_builder import Criterion
+from frappe.query_builder.functions import IfNull
+from frappe.utils import getdate
+
+from crm_app.core.sales_metrics import LAST_90_DAYS, Target, add_months, default_period
+from crm_app.exceptions import InvalidDateRangeError
+from crm_app.permissions import is_restricted, own_or_assigned
+
+LEAD, OPPORTUNITY = "CX Lead", "CX Opportunity"
+OWNER_FIELD = {LEAD: "lead_owner", OPPORTUNITY: "opportunity_owner"}
+# Records activities are logged against (see crm_app/activities.py).
+TRACKED = ("CX Lead", "CX Customer", "CX Opportunity")
+
+
+@dataclass(frozen=True)
+class SalesFilters:
+	from_date: date | None
+	to_date: date | None
+	owner: str | None = None
+	territory: str | None = None
+	source: str | None = None
+	campaign: str | None = None
+
+	@property
+	def starts(self) -> datetime:
+		"""First moment of the period, for Datetime columns."""
+		return datetime.combine(self.from_date, time.min)
+
+	@property
+	def ends_before(self) -> datetime:
+		"""First moment after the period, for Datetime columns."""
+		return datetime.combine(self.to_date + timedelta(days=1), time.min)
+
+	@property
+	def has_period(self) -> bool:
+		return bool(self.from_date and self.to_date)
+
+	@cached_property
+	def territories(self) -> list[str]:
+		"""The territory filter with every territory below it."""
+		return territory_subtree(self.territory) if self.territory else []
+
+
+def parse_filters(filters: dict | None, default: str | None = LAST_90_DAYS) -> SalesFilters:
+	"""Report filters as typed values; a missing period takes the report's default (None: no period)."""
+	filters = frappe._dict(filters or {})
+	from_date = getdate(filters.from_date) if filters.get("from_date") else None
+	to_date = getdate(filters.to_date) if filters.get("to_date") else None
+	if default and not (from_date and to_date):
+		default_from, default_to = default_period(default, getdate())
+		from_date, to_date = from_date or default_from, to_date or default_to
+	if from_date and to_date and to_date < from_date:
+		frappe.throw(
+			_("To Date cannot be before From Date."), InvalidDateRangeError, title=_("Invalid Period")
+		)
+	return SalesFilters(
+		from_date=from_date,
+		to_date=to_date,
+		owner=filters.get("owner") or None,
+		territory=filters.get("territory") or None,
+		source=filters.get("source") or None,
+		campaign=filters.get("campaign") or None,
+	)
+
+
+def session_restricted() -> bool:
+	return is_restricted(frappe.session.user)
+
+
+def territory_subtree(territory: str) -> list[str]:
+	"""Names of `territory` and every territory below it (nested set lft/rgt), in one query.
+
+	A list rather than a sub-query: with IN (sub-query) MariaDB turns it into a semi-join that walks the
+	territory index and looks up every row of the territory, instead of range-scanning an index of the
+	period that already holds the territory."""
+	tree = frappe.qb.DocType("CX Territory")
+	bounds = frappe.db.get_value("CX Territory", territory, ["lft", "rgt"])
+	if not bounds or bounds[0] is None:
+		return [territory]
+	lft, rgt = bounds
+	return (
+		frappe.qb.from_(tree).select(tree.name).where((tree.lft >= lft) & (tree.rgt <= rgt)).run(pluck=True)
+	)
+
+
+def record_criteria(doctype: str, filters: SalesFilters) -> Criterion:
+	"""Owner, territory (with descendants), source and campaign filters on CX Lead or CX Opportunity,
+	plus the restricted sales user's own-or-assigned criterion."""
+	table = frappe.qb.DocType(doctype)
+	criteria = []
+	if filters.owner:
+		criteria.append(table[OWNER_FIELD[doctype]] == filters.owner)
+	if filters.territory:
+		criteria.append(table.territory.isin(filters.territories))
+	if filters.source:
+		criteria.append(table.source == filters.source)
+	if filters.campaign:
+		criteria.append(table.campaign == filters.campaign)
+	if session_restricted():
+		criteria.append(own_or_assigned(doctype, frappe.session.user))
+	return Criterion.all(criteria)
+
+
+def in_period(column, filters: SalesFilters, is_datetime: bool = False) -> Criterion:
+	"""`column` within the period: a half-open range on Datetime columns so that indexes serve it."""
+	if not filters.has_period:
+		return Criterion.all([])
+	if is_datetime:
+		return (column >= filters.starts) & (column < filters.ends_before)
+	return (column >= filters.from_date) & (column <= filters.to_date)
+
+
+def group_key(field):
+	"""GROUP BY key for a column with its own index (owner, stage): IFNULL(field, '').
+
+	Grouping by the bare column lets MariaDB walk that column's index to skip a sort, which turns into a
+	random row lookup for every row of the table (1.6 s instead of 0.2 s at a million opportunities).
+	An expression cannot be read in order from an index, so the period's range or a table scan is used;
+	and a missing value and an empty one become one group."""
+	return IfNull(field, "")
+
+
+def column(label: str, fieldname: str, fieldtype: str = "Data", width: int = 120, **extra) -> dict:
+	return {"label": _(label), "fieldname": fieldname, "fieldtype": fieldtype, "width": width, **extra}
+
+
+def currency_column(label: str, fieldname: str, width: int = 130) -> dict:
+	"""Amounts of several currencies are added as they are; they show in the system currency."""
+	return column(label, fieldname, "Currency", width)
+
+
+def summary(label: str, value, datatype: str = "Int", indicator: str = "Blue", **extra) -> dict:
+	return {"label": _(label), "value": value, "datatype": datatype, "indicator": indicator, **extra}
+
+
+def sales_targets(filters: SalesFilters, months: list[date]) -> list[Target]:
+	"""Sales people's Month and Quarter targets that touch `months` (sorted); with a territory filter, only
+	those set for that territory or below. A restricted sales user gets their own only."""
+	target = frappe.qb.DocType("CX Sales Target")
+	query = (
+		frappe.qb.from_(target)
+		.select(target.sales_person, target.period_type, target.period_start, target.target_amount)
+		.where(target.sales_person.isnotnull() & (target.sales_person != ""))
+		.where((target.period_start >= add_months(months[0], -2)) & (target.period_start <= months[-1]))
+	)
+	if filters.owner:
+		query = query.where(target.sales_person == filters.owner)
+	if session_restricted():
+		query = query.where(target.sales_person == frappe.session.user)
+	if filters.territory:
+		query = query.where(target.territory.isin(filters.territories))
+	return [
+		Target(owner, period_type, getdate(start), float(amount or 0))
+		for owner, period_type, start, amount in query.run()
+	]

@@ -1,0 +1,246 @@
+# Copyright (c) 2026, crm_app developers
+# For license information, please see license.txt
+
+"""CX Rep Performance: one row per owner over one period.
+
+- Leads handled: leads they own created in the period; converted: those of them now Converted.
+- Response time: average hours from a lead's creation to its first contact (leads contacted so far).
+- Win rate: won / (won + lost) of their opportunities closed in the period; average deal size and sales
+  cycle (days from creation to close) over the won ones.
+- Activities in the period: calls they logged, meetings they own (Events with a lead, customer or
+  opportunity as participant, not cancelled) and emails they sent on those records. The territory,
+  source and campaign filters narrow leads and deals, not activities; under them, reps with activities
+  only (no lead, closed deal or target) are left out.
+- Target: the sum over every month the period touches of their Month target, else a third of their
+  Quarter target; attainment: won amount / target.
+
+A restricted sales user sees their own row only.
+"""
+
+from dataclasses import replace
+
+import frappe
+from frappe import _
+from frappe.query_builder import Case, CustomFunction
+from frappe.query_builder.functions import Avg, Count, Sum, UnixTimestamp
+
+from crm_app.core.periods import months_between
+from crm_app.core.pipeline import LOST, WON, rate
+from crm_app.core.sales_metrics import (
+	RepFigures,
+	attainment,
+	monthly_targets,
+	rep_figures,
+	target_for_months,
+)
+from crm_app.cx_sales.report.common import (
+	LEAD,
+	OPPORTUNITY,
+	TRACKED,
+	SalesFilters,
+	column,
+	currency_column,
+	group_key,
+	in_period,
+	parse_filters,
+	record_criteria,
+	sales_targets,
+	session_restricted,
+	summary,
+)
+
+DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
+
+
+def execute(filters: dict | None = None):
+	sales_filters = parse_filters(filters)
+	if session_restricted():
+		sales_filters = replace(sales_filters, owner=frappe.session.user)
+	reps = rep_figures(
+		lead_rows(sales_filters),
+		deal_rows(sales_filters),
+		{
+			"calls": call_rows(sales_filters),
+			"meetings": meeting_rows(sales_filters),
+			"emails": email_rows(sales_filters),
+		},
+		targets_by_owner(sales_filters),
+	)
+	if sales_filters.territory or sales_filters.source or sales_filters.campaign:
+		# Activities are not narrowed by these filters: keep only reps with work under them.
+		reps = [rep for rep in reps if rep.has_pipeline]
+	return columns(), rows(reps), None, chart(reps), report_summary(reps)
+
+
+def lead_rows(filters: SalesFilters) -> list[tuple]:
+	"""(owner, handled, converted, average seconds from creation to first contact)."""
+	lead = frappe.qb.DocType(LEAD)
+	owner = group_key(lead.lead_owner)
+	return (
+		frappe.qb.from_(lead)
+		.select(
+			owner,
+			Count("*"),
+			Sum(Case().when(lead.status == "Converted", 1).else_(0)),
+			Avg(UnixTimestamp(lead.first_contacted_on) - UnixTimestamp(lead.creation)),
+		)
+		.where(in_period(lead.creation, filters, is_datetime=True))
+		.where(record_criteria(LEAD, filters))
+		.groupby(owner)
+		.run()
+	)
+
+
+def deal_rows(filters: SalesFilters) -> list[tuple]:
+	"""(owner, won, lost, won amount, average days from creation to close of won deals)."""
+	opportunity = frappe.qb.DocType(OPPORTUNITY)
+	won, owner = opportunity.status == WON, group_key(opportunity.opportunity_owner)
+	return (
+		frappe.qb.from_(opportunity)
+		.select(
+			owner,
+			Sum(Case().when(won, 1).else_(0)),
+			Sum(Case().when(opportunity.status == LOST, 1).else_(0)),
+			Sum(Case().when(won, opportunity.amount).else_(0)),
+			Avg(Case().when(won, DateDiff(opportunity.closed_on, opportunity.creation))),
+		)
+		.where(opportunity.status.isin((WON, LOST)))
+		.where(in_period(opportunity.closed_on, filters))
+		.where(record_criteria(OPPORTUNITY, filters))
+		.groupby(owner)
+		.run()
+	)
+
+
+def call_rows(filters: SalesFilters) -> list[tuple]:
+	call = frappe.qb.DocType("CX Call Log")
+	query = (
+		frappe.qb.from_(call)
+		.select(call.caller, Count("*"))
+		.where(in_period(call.call_start, filters, is_datetime=True))
+		.groupby(call.caller)
+	)
+	if filters.owner:
+		query = query.where(call.caller == filters.owner)
+	return query.run()
+
+
+def meeting_rows(filters: SalesFilters) -> list[tuple]:
+	event, participant = frappe.qb.DocType("Event"), frappe.qb.DocType("Event Participants")
+	on_records = (
+		frappe.qb.from_(participant)
+		.select(participant.parent)
+		.where((participant.parenttype == "Event") & participant.reference_doctype.isin(TRACKED))
+	)
+	query = (
+		frappe.qb.from_(event)
+		.select(event.owner, Count("*"))
+		.where(in_period(event.starts_on, filters, is_datetime=True))
+		.where((event.status != "Cancelled") & event.name.isin(on_records))
+		.groupby(event.owner)
+	)
+	if filters.owner:
+		query = query.where(event.owner == filters.owner)
+	return query.run()
+
+
+def email_rows(filters: SalesFilters) -> list[tuple]:
+	email, link = frappe.qb.DocType("Communication"), frappe.qb.DocType("Communication Link")
+	linked = frappe.qb.from_(link).select(link.parent).where(link.link_doctype.isin(TRACKED))
+	query = (
+		frappe.qb.from_(email)
+		.select(email.sender, Count("*"))
+		.where(
+			(email.communication_type == "Communication")
+			& (email.communication_medium == "Email")
+			& (email.sent_or_received == "Sent")
+		)
+		.where(in_period(email.communication_date, filters, is_datetime=True))
+		.where(email.reference_doctype.isin(TRACKED) | email.name.isin(linked))
+		.groupby(email.sender)
+	)
+	if filters.owner:
+		query = query.where(email.sender == filters.owner)
+	return query.run()
+
+
+def targets_by_owner(filters: SalesFilters) -> dict[str, float]:
+	months = months_between(filters.from_date, filters.to_date)
+	monthly = monthly_targets(sales_targets(filters, months))
+	return {
+		owner: target_for_months(monthly, owner, months) for owner in {owner for owner, _month in monthly}
+	}
+
+
+def columns() -> list[dict]:
+	return [
+		column("Owner", "owner", "Link", 200, options="User"),
+		column("Leads Handled", "leads", "Int", 110),
+		column("Avg Response (Hours)", "response_hours", "Float", 150, precision=1),
+		column("Converted", "converted", "Int", 100),
+		column("Lead Conversion (%)", "conversion_rate", "Percent", 150),
+		column("Won", "won", "Int", 80),
+		column("Lost", "lost", "Int", 80),
+		column("Win Rate (%)", "win_rate", "Percent", 110),
+		currency_column("Won Amount", "won_amount"),
+		currency_column("Avg Deal Size", "average_deal"),
+		column("Avg Sales Cycle (Days)", "cycle_days", "Float", 160, precision=1),
+		column("Calls", "calls", "Int", 80),
+		column("Meetings", "meetings", "Int", 90),
+		column("Emails", "emails", "Int", 80),
+		column("Activities", "activities", "Int", 100),
+		currency_column("Target", "target"),
+		column("Attainment (%)", "attainment", "Percent", 130),
+	]
+
+
+def rows(reps: list[RepFigures]) -> list[dict]:
+	return [
+		{
+			"owner": rep.owner,
+			"leads": rep.leads,
+			"response_hours": rep.response_hours,
+			"converted": rep.converted,
+			"conversion_rate": rep.conversion_rate,
+			"won": rep.won,
+			"lost": rep.lost,
+			"win_rate": rep.win_rate,
+			"won_amount": rep.won_amount,
+			"average_deal": rep.average_deal,
+			"cycle_days": rep.cycle_days,
+			"calls": rep.calls,
+			"meetings": rep.meetings,
+			"emails": rep.emails,
+			"activities": rep.activities,
+			"target": rep.target,
+			"attainment": rep.attainment,
+		}
+		for rep in reps
+	]
+
+
+def chart(reps: list[RepFigures]) -> dict:
+	shown = [rep for rep in reps if rep.won_amount or rep.target]
+	return {
+		"data": {
+			"labels": [rep.owner for rep in shown],
+			"datasets": [
+				{"name": _("Won Amount"), "values": [rep.won_amount for rep in shown]},
+				{"name": _("Target"), "values": [rep.target for rep in shown]},
+			],
+		},
+		"type": "bar",
+		"colors": ["#29cd42", "#ff5858"],
+		"fieldtype": "Currency",
+	}
+
+
+def report_summary(reps: list[RepFigures]) -> list[dict]:
+	won, lost = sum(rep.won for rep in reps), sum(rep.lost for rep in reps)
+	won_amount, target = sum(rep.won_amount for rep in reps), sum(rep.target for rep in reps)
+	return [
+		summary("Won Amount", won_amount, "Currency", "Green"),
+		summary("Target", target, "Currency", "Grey"),
+		summary("Attainment (%)", attainment(won_amount, target) or 0, "Percent", "Green"),
+		summary("Win Rate (%)", rate(won, won + lost), "Percent", "Blue"),
+	]
