@@ -1,23 +1,35 @@
 """Demo data: a few hundred of each record for trying the desk, or up to millions of leads for benchmarks.
 
-Idempotent: demo leads have fixed names (CX-LEAD-DEMO-0000001 ...), so a second run only tops up.
-Leads go in with bulk inserts; customers, contacts and opportunities come from real lead conversions so
-that they are consistent with everything the app validates.
+Idempotent: demo leads have fixed names (CX-LEAD-DEMO-0000001 ...), so a second run only tops up. Those
+names are outside the lead naming series (CX-LEAD-.YYYY.-), so the series counter in tabSeries is neither
+used nor needed: leads created later through the desk or the API can never collide with demo leads.
+Leads go in with `bulk_load` (LOAD DATA LOCAL INFILE, a million rows in well under a minute); customers,
+contacts and opportunities come from real lead conversions so that they are consistent with everything
+the app validates.
 """
 
+import itertools
+import os
 import random
+import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import frappe
+import pymysql
 from frappe import _
 from frappe.utils import add_days, now_datetime, nowdate
 
-from crm_app.core.demo import GENDERS, LEAD_FIELDS, DemoMasters, lead_rows
+from crm_app.core.demo import GENDERS, LEAD_FIELDS, DemoMasters, lead_rows, tsv_chunk
 from crm_app.exceptions import DemoDataRefusedError
 
 DEMO_USERS = tuple(f"demo.sales{i}@example.com" for i in range(1, 6))
 DEMO_CAMPAIGNS = ("Spring Webinar", "Trade Fair Berlin", "Newsletter Q3", "Partner Referral", "Search Ads")
-CHUNK = 20_000
+CHUNK = 100_000  # rows per statement and commit when topping up a table that has rows
+# Server or client refuses LOAD DATA LOCAL (MariaDB, MySQL 8, MySQL's "disabled" variant).
+LOCAL_INFILE_REFUSED = {1148, 3948, 4166}
 
 
 def create_demo_data(leads: int = 300, records: int = 100, force: bool = False, quiet: bool = False) -> dict:
@@ -82,21 +94,192 @@ def ensure_masters() -> DemoMasters:
 	)
 
 
-def insert_leads(target: int, masters: DemoMasters, say) -> int:
+def insert_leads(target: int, masters: DemoMasters, say: Callable[..., None]) -> int:
 	existing = frappe.db.count("CX Lead", {"name": ("like", "CX-LEAD-DEMO-%")})
 	if existing >= target:
 		return 0
 	now = now_datetime()
-	start = existing + 1
-	while start <= target:
-		count = min(CHUNK, target - start + 1)
-		rows = lead_rows(start, count, masters, now=now)
-		frappe.db.bulk_insert("CX Lead", LEAD_FIELDS, rows, ignore_duplicates=True, chunk_size=CHUNK)
+	return bulk_load(
+		"CX Lead",
+		LEAD_FIELDS,
+		(lead_rows(first, count, masters, now=now) for first, count in index_chunks(existing + 1, target)),
+		say=say if target - existing > CHUNK else None,
+		total=target - existing,
+	)
+
+
+def index_chunks(first: int, last: int, size: int = CHUNK) -> Iterator[tuple[int, int]]:
+	"""(start, count) pairs that cover the indexes first..last (inclusive) in runs of at most `size`."""
+	for start in range(first, last + 1, size):
+		yield start, min(size, last - start + 1)
+
+
+def bulk_load(
+	doctype: str,
+	fields: Sequence[str],
+	chunks: Iterable[Iterable[tuple]],
+	say: Callable[..., None] | None = None,
+	total: int | None = None,
+) -> int:
+	"""Insert rows (tuples in `fields` order) into the doctype's table fast; return the rows inserted.
+
+	Bypasses the ORM (no validation, hooks or version log): only for generated data that is valid by
+	construction. Rows whose name exists are skipped. Rows stream through a pipe into LOAD DATA LOCAL
+	INFILE on a dedicated connection while a worker thread renders them. Into an empty table all rows go in
+	one statement with unique and foreign key checks off, which lets MariaDB build the indexes by sorting
+	once instead of row by row; into a table that has rows, each chunk is a statement of its own and is
+	committed on its own. Where the server does not allow local files, multi-row parameterised INSERTs do
+	the same job, two to three times more slowly.
+	"""
+	columns = set(frappe.db.get_table_columns(doctype))
+	unknown = [field for field in fields if field not in columns]
+	if unknown:
+		raise ValueError(f"{doctype} has no column(s) {', '.join(unknown)}")
+	frappe.db.commit()  # the loader's connection must see what this one wrote (masters)
+	if frappe.db.db_type != "mariadb":
+		return _insert_through_frappe(doctype, fields, chunks)
+
+	table = frappe.qb.DocType(doctype)
+	column_list = "(" + ", ".join(frappe.qb.Field(field).get_sql(quote_char="`") for field in fields) + ")"
+	# Identifiers come from the table's own column list (checked above) and are quoted by the query
+	# builder; the only value, the file path, is a parameter.
+	load_sql = " ".join(
+		(
+			"LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE",
+			table.get_sql(quote_char="`"),
+			"CHARACTER SET utf8mb4",
+			column_list,
+		)
+	)
+	insert_sql = " ".join(
+		(
+			"INSERT IGNORE INTO",
+			table.get_sql(quote_char="`"),
+			column_list,
+			"VALUES (" + ", ".join(["%s"] * len(fields)) + ")",
+		)
+	)
+	done = 0
+
+	def progress(count: int) -> None:
+		nonlocal done
+		done += count
+		if say and (done % CHUNK < count or done == total):
+			say(f"  {done:,} / {total or done:,} rows of {doctype}")
+
+	connection = loader_connection()
+	inserted = 0
+	try:
+		with connection.cursor() as cursor, tempfile.TemporaryDirectory(prefix="crm-app-load-") as folder:
+			empty = not cursor.execute(frappe.qb.from_(table).select(table.name).limit(1).get_sql())
+			allowed = local_files_allowed(cursor, load_sql, folder)
+			connection.commit()  # a fresh transaction: MariaDB's bulk path needs the table untouched in it
+			if not allowed:
+				for rows in chunks:
+					rows = list(rows)
+					for start in range(0, len(rows), 5_000):
+						inserted += cursor.executemany(insert_sql, rows[start : start + 5_000]) or 0
+					connection.commit()
+					progress(len(rows))
+				return inserted
+			if empty:
+				cursor.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
+				chunks = [itertools.chain.from_iterable(chunks)]
+			pipe = os.path.join(folder, "rows.tsv")
+			os.mkfifo(pipe, 0o600)
+			with ThreadPoolExecutor(1, thread_name_prefix="crm-app-load") as worker:
+				for rows in chunks:
+					inserted += stream_into(cursor, load_sql, pipe, rows, worker, progress)
+					connection.commit()
+	finally:
+		connection.close()
+	return inserted
+
+
+def stream_into(
+	cursor: pymysql.cursors.Cursor,
+	load_sql: str,
+	pipe: str,
+	rows: Iterable[tuple],
+	worker: ThreadPoolExecutor,
+	progress: Callable[[int], None],
+) -> int:
+	"""Run `load_sql` on the named pipe while the worker writes `rows` into it; return the rows loaded."""
+	cancelled = threading.Event()
+
+	def write() -> None:
+		with open(pipe, "wb") as file:  # waits until the server asks the client for the file
+			iterator = iter(rows)
+			while not cancelled.is_set():
+				batch = list(itertools.islice(iterator, 10_000))
+				if not batch:
+					return
+				text, count = tsv_chunk(batch)
+				file.write(text)
+				progress(count)
+
+	writing = worker.submit(write)
+	try:
+		loaded = cursor.execute(load_sql, (pipe,))
+	except BaseException:
+		cancelled.set()
+		unblock(pipe, writing)
+		raise
+	writing.result()  # a failed writer ends the file early: raise, so the caller never commits
+	return loaded
+
+
+def unblock(pipe: str, writing: Future) -> None:
+	"""Open and drain the pipe so that a writer nobody reads from can finish."""
+	reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+	try:
+		while not writing.done():
+			try:
+				os.read(reader, 1 << 16)
+			except BlockingIOError:
+				time.sleep(0.01)
+	finally:
+		os.close(reader)
+
+
+def local_files_allowed(cursor: pymysql.cursors.Cursor, load_sql: str, folder: str) -> bool:
+	"""Whether LOAD DATA LOCAL works on this server and connection (tried with an empty file)."""
+	probe = os.path.join(folder, "probe.tsv")
+	open(probe, "wb").close()
+	try:
+		cursor.execute(load_sql, (probe,))
+	except pymysql.err.MySQLError as exc:
+		if exc.args[0] in LOCAL_INFILE_REFUSED:
+			return False
+		raise
+	return True
+
+
+def _insert_through_frappe(doctype: str, fields: Sequence[str], chunks: Iterable[Iterable[tuple]]) -> int:
+	done = 0
+	for rows in chunks:
+		rows = list(rows)
+		frappe.db.bulk_insert(doctype, fields, rows, ignore_duplicates=True, chunk_size=10_000)
 		frappe.db.commit()
-		start += count
-		if target > CHUNK:
-			say(f"  {start - 1:,} / {target:,} leads")
-	return target - existing
+		done += len(rows)
+	return done
+
+
+def loader_connection() -> pymysql.Connection:
+	"""A second connection to the site's database, like Frappe's own but allowed to send local files."""
+	if hasattr(frappe.db, "get_connection_settings"):
+		settings = frappe.db.get_connection_settings()
+	else:  # older Frappe v15 releases
+		settings = {
+			"host": frappe.db.host,
+			"port": int(frappe.db.port or 3306),
+			"user": frappe.db.user,
+			"password": frappe.db.password,
+			"database": frappe.db.cur_db_name,
+			"charset": "utf8mb4",
+			"use_unicode": True,
+		}
+	return pymysql.connect(**{**settings, "local_infile": True, "autocommit": False})
 
 
 def convert_leads(target: int) -> int:
