@@ -287,11 +287,13 @@ def convert_leads(target: int) -> int:
 	from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
 
 	done = frappe.db.count("CX Lead", {"name": ("like", "CX-LEAD-DEMO-%"), "customer": ("is", "set")})
+	if done >= target:
+		return 0  # and never ask get_all for limit=0: that means no limit at all
 	candidates = frappe.get_all(
 		"CX Lead",
 		filters={"name": ("like", "CX-LEAD-DEMO-%"), "customer": ("is", "not set"), "status": "Qualified"},
 		order_by="name asc",
-		limit=max(target - done, 0),
+		limit=target - done,
 		pluck="name",
 	)
 	stages = frappe.get_all("CX Sales Stage", order_by="stage_order asc", pluck="name")
