@@ -89,7 +89,7 @@ def next_follow_up(doctype: str, name: str):
 
 
 def on_todo_change(doc, method=None) -> None:
-	if doc.reference_type in TRACKED:
+	if doc.reference_type in TRACKED and not doc.flags.skip_cx_rollups:
 		refresh_rollups(doc.reference_type, doc.reference_name)
 
 

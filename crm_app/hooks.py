@@ -74,5 +74,5 @@ scheduler_events = {
 	"daily_long": ["crm_app.scoring.rescore_all_leads"],
 }
 
-# Plain files, no build step: shared form buttons for activities and the Kanban column totals.
-app_include_js = ["/assets/crm_app/js/activities.js"]
+# A plain file, no build step: activity buttons, Kanban column totals, sales report filters.
+app_include_js = ["/assets/crm_app/js/crm_app.js"]

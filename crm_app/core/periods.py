@@ -35,12 +35,18 @@ def quarter_start(day: date) -> date:
 	return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+def add_months(day: date, months: int) -> date:
+	"""First day of the month `months` after the one holding `day`."""
+	index = day.year * 12 + day.month - 1 + months
+	return date(index // 12, index % 12 + 1, 1)
+
+
 def months_between(start: date, end: date) -> list[date]:
 	"""First days of every month from the one holding `start` to the one holding `end`."""
 	months, current = [], month_start(start)
 	while current <= end:
 		months.append(current)
-		current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+		current = add_months(current, 1)
 	return months
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from crm_app.core.periods import MONTH, QUARTER, month_start, quarter_start
+from crm_app.core.periods import MONTH, QUARTER, add_months, month_start, quarter_start
 from crm_app.core.pipeline import BEST_CASE, CLOSED, COMMIT, OMITTED, OPEN, PIPELINE, WON, rate
 
 # Forecast columns, left to right; Omitted deals are left out of a forecast.
@@ -17,12 +17,6 @@ DEFAULT_STALE_DAYS = 14
 
 
 # -- periods ------------------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-	"""First day of the month `months` after the one holding `day`."""
-	index = day.year * 12 + day.month - 1 + months
-	return date(index // 12, index % 12 + 1, 1)
 
 
 def default_period(kind: str, today: date) -> tuple[date, date]:

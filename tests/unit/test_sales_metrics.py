@@ -2,12 +2,12 @@ from datetime import date, datetime
 
 import pytest
 
+from crm_app.core.periods import add_months
 from crm_app.core.sales_metrics import (
 	CURRENT_QUARTER,
 	LAST_90_DAYS,
 	RepFigures,
 	Target,
-	add_months,
 	attainment,
 	days_idle,
 	default_period,

@@ -14,8 +14,10 @@ from frappe import _
 from frappe.query_builder import Criterion
 from frappe.query_builder.functions import IfNull
 from frappe.utils import getdate
+from frappe.utils.nestedset import get_descendants_of
 
-from crm_app.core.sales_metrics import LAST_90_DAYS, Target, add_months, default_period
+from crm_app.core.periods import add_months
+from crm_app.core.sales_metrics import LAST_90_DAYS, Target, default_period
 from crm_app.exceptions import InvalidDateRangeError
 from crm_app.permissions import is_restricted, own_or_assigned
 
@@ -81,19 +83,9 @@ def session_restricted() -> bool:
 
 
 def territory_subtree(territory: str) -> list[str]:
-	"""Names of `territory` and every territory below it (nested set lft/rgt), in one query.
-
-	A list rather than a sub-query: with IN (sub-query) MariaDB turns it into a semi-join that walks the
-	territory index and looks up every row of the territory, instead of range-scanning an index of the
-	period that already holds the territory."""
-	tree = frappe.qb.DocType("CX Territory")
-	bounds = frappe.db.get_value("CX Territory", territory, ["lft", "rgt"])
-	if not bounds or bounds[0] is None:
-		return [territory]
-	lft, rgt = bounds
-	return (
-		frappe.qb.from_(tree).select(tree.name).where((tree.lft >= lft) & (tree.rgt <= rgt)).run(pluck=True)
-	)
+	"""`territory` and every territory below it, as a list: with IN (sub-query) MariaDB turns it into a
+	semi-join that walks the territory index instead of range-scanning an index of the period."""
+	return [territory, *get_descendants_of("CX Territory", territory, ignore_permissions=True)]
 
 
 def record_criteria(doctype: str, filters: SalesFilters) -> Criterion:

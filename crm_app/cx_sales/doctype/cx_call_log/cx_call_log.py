@@ -38,11 +38,11 @@ class CXCallLog(Document):
 		refresh_rollups(self.reference_doctype, self.reference_name)
 
 	def create_follow_up_task(self):
+		"""A ToDo for the caller on the follow-up date; moving the date moves the task."""
 		if not self.follow_up_on or (self.follow_up_todo and not self.has_value_changed("follow_up_on")):
 			return
 		if self.follow_up_todo:
 			frappe.db.set_value("ToDo", self.follow_up_todo, "date", self.follow_up_on)
-			refresh_rollups(self.reference_doctype, self.reference_name)
 			return
 		todo = frappe.get_doc(
 			{
@@ -54,7 +54,9 @@ class CXCallLog(Document):
 				"date": self.follow_up_on,
 				"description": _("Follow up on: {0}").format(self.summary),
 			}
-		).insert(ignore_permissions=True)
+		)
+		todo.flags.skip_cx_rollups = True  # refresh_reference runs once, right after
+		todo.insert(ignore_permissions=True)
 		self.db_set("follow_up_todo", todo.name)
 
 	def refresh_reference(self, before):

@@ -70,6 +70,7 @@ class CXLead(Document):
 
 
 def on_doctype_update():
-	# Lists filter on status and owner and sort on modified; these serve both at a million rows.
+	# Lists filter on status and owner and sort on modified; these serve both at a million rows, and as
+	# their prefixes they serve plain status and owner filters too (so those fields carry no own index).
 	frappe.db.add_index("CX Lead", ["status", "modified"])
 	frappe.db.add_index("CX Lead", ["lead_owner", "modified"])

@@ -2,42 +2,7 @@
 // For license information, please see license.txt
 
 frappe.query_reports["CX Stale Pipeline"] = {
-	filters: [
-		{
-			fieldname: "from_date",
-			label: __("From Date"),
-			fieldtype: "Date",
-		},
-		{
-			fieldname: "to_date",
-			label: __("To Date"),
-			fieldtype: "Date",
-		},
-		{
-			fieldname: "owner",
-			label: __("Owner"),
-			fieldtype: "Link",
-			options: "User",
-			get_query: () => ({ filters: { user_type: "System User", enabled: 1 } }),
-		},
-		{
-			fieldname: "territory",
-			label: __("Territory"),
-			fieldtype: "Link",
-			options: "CX Territory",
-		},
-		{
-			fieldname: "source",
-			label: __("Source"),
-			fieldtype: "Link",
-			options: "CX Lead Source",
-		},
-		{
-			fieldname: "campaign",
-			label: __("Campaign"),
-			fieldtype: "Link",
-			options: "CX Campaign",
-		},
+	filters: crm_app.sales_report_filters("optional", [
 		{
 			fieldname: "days",
 			label: __("Days Idle (at least)"),
@@ -54,5 +19,5 @@ frappe.query_reports["CX Stale Pipeline"] = {
 				{ value: "CX Opportunity", label: __("Opportunities") },
 			],
 		},
-	],
+	]),
 };

@@ -1,6 +1,6 @@
 // Copyright (c) 2026, crm_app developers
 // For license information, please see license.txt
-// Shared by the lead, customer and opportunity forms: log a call, schedule a meeting, add a task.
+// Shared desk code: activity buttons on the sales forms, Kanban column totals, sales report filters.
 
 frappe.provide("crm_app");
 
