@@ -99,3 +99,36 @@ crm_app.watch_kanban_columns = function (listview) {
 	});
 	listview.cx_observer.observe(listview.$result[0], { childList: true, subtree: true });
 };
+
+// Filters every sales report shares: period, owner, territory, source, campaign, then `extra`.
+// `period`: "last_90_days", "current_quarter", or "optional" (no default, not required).
+crm_app.sales_report_filters = function (period = "last_90_days", extra = []) {
+	const today = frappe.datetime.get_today();
+	const range = {
+		last_90_days: [frappe.datetime.add_days(today, -90), today],
+		current_quarter: [
+			frappe.datetime.obj_to_str(moment().startOf("quarter")),
+			frappe.datetime.obj_to_str(moment().endOf("quarter")),
+		],
+		optional: [undefined, undefined],
+	}[period];
+	const required = period === "optional" ? 0 : 1;
+	const link = (fieldname, label, options, more = {}) => ({
+		fieldname,
+		label,
+		fieldtype: "Link",
+		options,
+		...more,
+	});
+	return [
+		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: range[0], reqd: required },
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: range[1], reqd: required },
+		link("owner", __("Owner"), "User", {
+			get_query: () => ({ filters: { user_type: "System User", enabled: 1 } }),
+		}),
+		link("territory", __("Territory"), "CX Territory"),
+		link("source", __("Source"), "CX Lead Source"),
+		link("campaign", __("Campaign"), "CX Campaign"),
+		...extra,
+	];
+};

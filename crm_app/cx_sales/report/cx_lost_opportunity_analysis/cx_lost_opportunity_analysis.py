@@ -117,8 +117,8 @@ def chart(rows: list[Share], group_by: str) -> dict:
 			"datasets": [{"name": _("Lost Deals"), "values": [row.count for row in rows]}],
 		},
 		# Competitor groups overlap, so a pie would misstate their shares.
+		# No "fieldtype": the pie legend prints the formatter's HTML (a right-aligned div) as text.
 		"type": "bar" if group_by == COMPETITOR else "pie",
-		"fieldtype": "Int",
 	}
 
 
