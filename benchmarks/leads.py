@@ -180,7 +180,7 @@ def seed_erpnext_leads(target: int, masters: DemoMasters) -> tuple[int, float]:
 
 
 def timed_pair(
-	first: Callable, second: Callable, budget: float = 3.0, most: int = 200
+	first: Callable, second: Callable, budget: float = 3.0, most: int = 1000
 ) -> tuple[float, float]:
 	"""Median milliseconds of two callables, run alternately (so that load from elsewhere on the machine
 	falls on both alike) after one warm-up each, for up to `most` rounds or `budget` seconds (5 at least)."""

@@ -68,7 +68,8 @@ if [ "$want_erpnext" = 1 ]; then
 	make_site crm-test-erpnext.localhost erpnext crm_app
 	run_suite crm-test-erpnext.localhost
 else
-	echo "(no ERPNext in this bench: the ERPNext site run was skipped)"
+	[ "${CRM_APP_TEST_ERPNEXT:-auto}" = 0 ] && why="CRM_APP_TEST_ERPNEXT=0" || why="no ERPNext in this bench"
+	echo "($why: the ERPNext site run was skipped)"
 fi
 
 want_fcrm=${CRM_APP_TEST_FCRM:-auto}
@@ -102,6 +103,7 @@ PY
 		status=1
 	fi
 else
-	echo "(no Frappe CRM in this bench: the Frappe CRM site run was skipped)"
+	[ "${CRM_APP_TEST_FCRM:-auto}" = 0 ] && why="CRM_APP_TEST_FCRM=0" || why="no Frappe CRM in this bench"
+	echo "($why: the Frappe CRM site run was skipped)"
 fi
 exit $status
