@@ -332,6 +332,14 @@ def before_uninstall():
 			delete_records(trace_doctype, {fieldname: ("in", doctypes)})
 	frappe.db.delete("__UserSettings", {"doctype": ("in", doctypes)})
 	remove_created_roles(doctypes)
+	remove_scheduled_jobs()
+
+
+def remove_scheduled_jobs() -> None:
+	"""Frappe's uninstall keeps the app's Scheduled Job Types until the next migrate; with the scheduler on,
+	they would run in between against tables that are gone."""
+	for name in frappe.get_all("Scheduled Job Type", {"method": ("like", "crm_app.%")}, pluck="name"):
+		frappe.delete_doc("Scheduled Job Type", name, ignore_permissions=True, force=True)
 
 
 def delete_records(doctype: str, filters: dict) -> None:

@@ -39,6 +39,9 @@ def leftovers() -> dict:
 		"roles": frappe.get_all(
 			"Role", {"name": ("in", ["CRM Administrator", "Marketing User"])}, pluck="name"
 		),
+		"scheduled jobs": frappe.get_all(
+			"Scheduled Job Type", {"method": ("like", "crm_app.%")}, pluck="name"
+		),
 	}
 	for doctype, field in (
 		("DocPerm", "parent"),
@@ -48,6 +51,7 @@ def leftovers() -> dict:
 		("Kanban Board", "reference_doctype"),
 		("Number Card", "document_type"),
 		("Dashboard Chart", "document_type"),
+		("Assignment Rule", "document_type"),
 	):
 		found[doctype] = frappe.get_all(doctype, {field: ("in", doctypes)}, pluck="name")
 	found["Kanban Board Column"] = frappe.db.sql(
@@ -72,6 +76,7 @@ def schema_snapshot() -> list:
 
 class TestInstallCycle(CXTestCase):
 	def test_uninstall_conflict_reinstall_migrate(self):
+		self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": ("like", "crm_app.%")}))
 		frappe.db.commit()
 		result = bench("uninstall-app", "crm_app", "--yes", "--no-backup", "--force")
 		self.assertEqual(result.returncode, 0, result.stderr[-2000:])
