@@ -94,3 +94,21 @@ class TestRestrictedSalesUsers(CXTestCase):
 		visible = self.visible_to(ALICE)
 		self.assertIn(north.name, visible)
 		self.assertNotIn(south.name, visible)
+
+	def test_user_name_with_quote_is_escaped(self):
+		quoted = make_user("o'neil.sales@example.com", "Sales User")
+		own = make_lead(first_name="Owen", last_name="Quoted", lead_owner=quoted)
+		visible = self.visible_to(quoted)
+		self.assertEqual(visible & {own.name, self.alices.name, self.bobs.name}, {own.name})
+
+	def test_list_joining_a_child_table_keeps_the_rule(self):
+		# The child table also has `name` and an owner column; the rule must still mean the opportunity's.
+		own = make_opportunity(opportunity_owner=ALICE)
+		other = make_opportunity(opportunity_owner=BOB)
+		frappe.set_user(ALICE)
+		rows = frappe.get_list(
+			"CX Opportunity", fields=["name", "`tabCX Opportunity Stage Log`.stage"], limit=0
+		)
+		names = {row.name for row in rows}
+		self.assertIn(own.name, names)
+		self.assertNotIn(other.name, names)
