@@ -7,8 +7,7 @@ from frappe.query_builder.functions import Max, Min
 from frappe.utils import get_datetime, getdate, now_datetime
 
 from crm_app.exceptions import InvalidDateRangeError
-
-TRACKED = ("CX Lead", "CX Customer", "CX Opportunity")
+from crm_app.utils import TRACKED
 
 
 def refresh_rollups(doctype: str, name: str) -> None:

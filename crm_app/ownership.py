@@ -10,6 +10,8 @@ import frappe
 from frappe import _
 from frappe.utils import get_fullname, get_link_to_form
 
+from crm_app.utils import OWNER_FIELD, TITLE_FIELD
+
 MATCH_LIMIT = 5
 
 
@@ -84,11 +86,3 @@ def show_warning(matches: list[dict]) -> None:
 		title=_("Already Being Worked"),
 		indicator="orange",
 	)
-
-
-OWNER_FIELD = {
-	"CX Lead": "lead_owner",
-	"CX Opportunity": "opportunity_owner",
-	"CX Customer": "account_manager",
-}
-TITLE_FIELD = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}

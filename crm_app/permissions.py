@@ -12,7 +12,8 @@ import frappe
 from frappe.query_builder import Parameter
 from pypika.terms import Term
 
-OWNER_FIELD = {"CX Lead": "lead_owner", "CX Opportunity": "opportunity_owner"}
+from crm_app.utils import OWNER_FIELD
+
 UNRESTRICTED_ROLES = {"System Manager", "Sales Manager", "CRM Administrator"}
 
 

@@ -13,11 +13,8 @@ from frappe.query_builder.functions import Coalesce, Date
 from frappe.utils import add_days, get_link_to_form, getdate
 
 from crm_app.core import reminders as core
-from crm_app.utils import get_settings
+from crm_app.utils import ACTIVE_LEAD_STATUSES, OWNER_FIELD, TITLE_FIELD, get_settings
 
-ACTIVE_LEAD_STATUSES = ("New", "Contacted", "Qualified")
-OWNER = {"CX Lead": "lead_owner", "CX Opportunity": "opportunity_owner", "CX Customer": "account_manager"}
-TITLE = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}
 SUBJECTS = {
 	core.FOLLOW_UP_DUE: "Follow-up due today: {0}",
 	core.FOLLOW_UP_OVERDUE: "Follow-up overdue since {1}: {0}",
@@ -45,11 +42,11 @@ def send_reminders(today: date | None = None, commit: bool = True) -> int:
 
 def follow_up_reminders(today: date) -> list[core.Reminder]:
 	rows = []
-	for doctype, owner in OWNER.items():
+	for doctype, owner in OWNER_FIELD.items():
 		table = frappe.qb.DocType(doctype)
 		query = (
 			frappe.qb.from_(table)
-			.select(table.name, table[TITLE[doctype]], table[owner], table.next_follow_up)
+			.select(table.name, table[TITLE_FIELD[doctype]], table[owner], table.next_follow_up)
 			.where(table.next_follow_up <= today)
 		)
 		if doctype == "CX Opportunity":
@@ -77,7 +74,7 @@ def stale_reminders(doctype: str, today: date, days: int, per_user: int) -> list
 		return []
 	kind = core.STALE_LEAD if doctype == "CX Lead" else core.STALE_OPPORTUNITY
 	table, log = frappe.qb.DocType(doctype), frappe.qb.DocType("CX Reminder Log")
-	owner = table[OWNER[doctype]]
+	owner = table[OWNER_FIELD[doctype]]
 	last_touch = Date(Coalesce(table.last_contacted_on, table.creation))
 	active = table.status.isin(ACTIVE_LEAD_STATUSES) if doctype == "CX Lead" else table.status == "Open"
 	cutoff = add_days(today, -days)
@@ -93,7 +90,7 @@ def stale_reminders(doctype: str, today: date, days: int, per_user: int) -> list
 				& (log.kind == kind)
 				& (log.due_on == last_touch)
 			)
-			.select(table.name, table[TITLE[doctype]], owner, last_touch)
+			.select(table.name, table[TITLE_FIELD[doctype]], owner, last_touch)
 			.where(active & (owner == user) & log.name.isnull())
 			.where(Coalesce(table.last_contacted_on, table.creation) < cutoff)
 			.orderby(last_touch)

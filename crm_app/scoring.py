@@ -188,7 +188,7 @@ def enqueue_rescore() -> None:
 
 
 def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
-	"""Rescore every lead in keyset batches, writing only changed scores with one UPDATE per score value.
+	"""Rescore every lead in keyset batches, writing only changed scores (one UPDATE ... JOIN per batch).
 
 	Returns the number of leads whose score or band changed.
 	"""

@@ -7,6 +7,17 @@ from crm_app.core.errors import InvalidPhoneNumber
 from crm_app.core.phone import normalize_phone
 from crm_app.exceptions import InvalidDateRangeError, InvalidPhoneError
 
+# Records that activities are logged against and that users own; each one's owner and title fields.
+TRACKED = ("CX Lead", "CX Customer", "CX Opportunity")
+OWNER_FIELD = {
+	"CX Lead": "lead_owner",
+	"CX Opportunity": "opportunity_owner",
+	"CX Customer": "account_manager",
+}
+TITLE_FIELD = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}
+# Lead statuses still being worked (not Unqualified, Converted or Lost).
+ACTIVE_LEAD_STATUSES = ("New", "Contacted", "Qualified")
+
 
 def get_settings():
 	return frappe.get_cached_doc("CX Settings")

@@ -8,38 +8,19 @@ which then uninstalls and reinstalls crm_app once more, with crm present.
 """
 
 import importlib
-import subprocess
-import sys
 import unittest
 
 import frappe
 
 from crm_app.install import OWN_ROLES, SHARED_ROLES
 
-from .conftest import BENCH, SITE
 from .factories import CXTestCase, make_lead, make_user
+from .site_cli import bench, fresh_read
 
 CRM_INSTALLED = "crm" in frappe.get_installed_apps()
 CX_DOCTYPES = ("CX Lead", "CX Customer", "CX Opportunity", "CX Issue")
 FCRM_DOCTYPES = ("CRM Lead", "CRM Deal", "CRM Organization", "CRM Task")
 SALES_USER = "coexist.sales@example.com"
-
-
-def bench(*args: str) -> subprocess.CompletedProcess:
-	return subprocess.run(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, *args],
-		cwd=BENCH / "sites",
-		capture_output=True,
-		text=True,
-		timeout=900,
-	)
-
-
-def fresh_read():
-	"""Read what the subprocess committed, with the hooks a new request would load."""
-	frappe.db.rollback()
-	frappe.clear_cache()
-	frappe.local.doc_events_hooks = None  # kept per process, and clear_cache leaves it
 
 
 def app_of(doctype: str) -> str | None:

@@ -3,30 +3,12 @@
 Runs last (file name) on the suite's own fresh site, through the same CLI a user runs.
 """
 
-import subprocess
-import sys
-
 import frappe
 
-from crm_app.install import app_doctypes
+from crm_app.install import PARTICIPANT_INDEX, app_doctypes
 
-from .conftest import BENCH, SITE
 from .factories import CXTestCase
-
-
-def bench(*args: str) -> subprocess.CompletedProcess:
-	return subprocess.run(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, *args],
-		cwd=BENCH / "sites",
-		capture_output=True,
-		text=True,
-		timeout=900,
-	)
-
-
-def fresh_read():
-	frappe.db.rollback()  # new snapshot: see what the subprocess committed
-	frappe.clear_cache()
+from .site_cli import bench, fresh_read
 
 
 def leftovers() -> dict:
@@ -41,6 +23,9 @@ def leftovers() -> dict:
 		),
 		"scheduled jobs": frappe.get_all(
 			"Scheduled Job Type", {"method": ("like", "crm_app.%")}, pluck="name"
+		),
+		"indexes": frappe.db.sql(
+			"show index from `tabEvent Participants` where key_name = %s", PARTICIPANT_INDEX
 		),
 	}
 	for doctype, field in (
@@ -77,6 +62,7 @@ def schema_snapshot() -> list:
 class TestInstallCycle(CXTestCase):
 	def test_uninstall_conflict_reinstall_migrate(self):
 		self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": ("like", "crm_app.%")}))
+		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
 		frappe.db.commit()
 		result = bench("uninstall-app", "crm_app", "--yes", "--no-backup", "--force")
 		self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -113,6 +99,7 @@ class TestInstallCycle(CXTestCase):
 		fresh_read()
 		self.assertIn("crm_app", frappe.get_installed_apps())
 		self.assertTrue(frappe.db.exists("Workspace", "Customer Relations"))
+		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
 		board = frappe.get_doc("Kanban Board", "CX Opportunities by Stage")
 		columns = [column.column_name for column in board.columns]
 		self.assertEqual(len(columns), len(set(columns)), "each stage is one Kanban column")

@@ -20,11 +20,9 @@ from crm_app.core.periods import add_months
 from crm_app.core.sales_metrics import LAST_90_DAYS, Target, default_period
 from crm_app.exceptions import InvalidDateRangeError
 from crm_app.permissions import is_restricted, own_or_assigned
+from crm_app.utils import OWNER_FIELD
 
 LEAD, OPPORTUNITY = "CX Lead", "CX Opportunity"
-OWNER_FIELD = {LEAD: "lead_owner", OPPORTUNITY: "opportunity_owner"}
-# Records activities are logged against (see crm_app/activities.py).
-TRACKED = ("CX Lead", "CX Customer", "CX Opportunity")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ from crm_app.core.sales_metrics import (
 from crm_app.cx_sales.report.common import (
 	LEAD,
 	OPPORTUNITY,
-	TRACKED,
 	SalesFilters,
 	column,
 	currency_column,
@@ -48,6 +47,7 @@ from crm_app.cx_sales.report.common import (
 	session_restricted,
 	summary,
 )
+from crm_app.utils import TRACKED
 
 DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
 
@@ -112,17 +112,24 @@ def deal_rows(filters: SalesFilters) -> list[tuple]:
 	)
 
 
+def count_per_user(table, user, started, filters: SalesFilters, *criteria) -> list[tuple]:
+	"""(user, count) of the rows of `table` whose `started` falls in the period, for the owner filter if set."""
+	query = (
+		frappe.qb.from_(table)
+		.select(user, Count("*"))
+		.where(in_period(started, filters, is_datetime=True))
+		.groupby(user)
+	)
+	for criterion in criteria:
+		query = query.where(criterion)
+	if filters.owner:
+		query = query.where(user == filters.owner)
+	return query.run()
+
+
 def call_rows(filters: SalesFilters) -> list[tuple]:
 	call = frappe.qb.DocType("CX Call Log")
-	query = (
-		frappe.qb.from_(call)
-		.select(call.caller, Count("*"))
-		.where(in_period(call.call_start, filters, is_datetime=True))
-		.groupby(call.caller)
-	)
-	if filters.owner:
-		query = query.where(call.caller == filters.owner)
-	return query.run()
+	return count_per_user(call, call.caller, call.call_start, filters)
 
 
 def meeting_rows(filters: SalesFilters) -> list[tuple]:
@@ -132,36 +139,25 @@ def meeting_rows(filters: SalesFilters) -> list[tuple]:
 		.select(participant.parent)
 		.where((participant.parenttype == "Event") & participant.reference_doctype.isin(TRACKED))
 	)
-	query = (
-		frappe.qb.from_(event)
-		.select(event.owner, Count("*"))
-		.where(in_period(event.starts_on, filters, is_datetime=True))
-		.where((event.status != "Cancelled") & event.name.isin(on_records))
-		.groupby(event.owner)
+	return count_per_user(
+		event,
+		event.owner,
+		event.starts_on,
+		filters,
+		(event.status != "Cancelled") & event.name.isin(on_records),
 	)
-	if filters.owner:
-		query = query.where(event.owner == filters.owner)
-	return query.run()
 
 
 def email_rows(filters: SalesFilters) -> list[tuple]:
 	email, link = frappe.qb.DocType("Communication"), frappe.qb.DocType("Communication Link")
 	linked = frappe.qb.from_(link).select(link.parent).where(link.link_doctype.isin(TRACKED))
-	query = (
-		frappe.qb.from_(email)
-		.select(email.sender, Count("*"))
-		.where(
-			(email.communication_type == "Communication")
-			& (email.communication_medium == "Email")
-			& (email.sent_or_received == "Sent")
-		)
-		.where(in_period(email.communication_date, filters, is_datetime=True))
-		.where(email.reference_doctype.isin(TRACKED) | email.name.isin(linked))
-		.groupby(email.sender)
+	sent_email = (
+		(email.communication_type == "Communication")
+		& (email.communication_medium == "Email")
+		& (email.sent_or_received == "Sent")
 	)
-	if filters.owner:
-		query = query.where(email.sender == filters.owner)
-	return query.run()
+	on_records = email.reference_doctype.isin(TRACKED) | email.name.isin(linked)
+	return count_per_user(email, email.sender, email.communication_date, filters, sent_email, on_records)
 
 
 def targets_by_owner(filters: SalesFilters) -> dict[str, float]:

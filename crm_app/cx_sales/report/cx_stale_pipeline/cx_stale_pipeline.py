@@ -31,8 +31,8 @@ from crm_app.cx_sales.report.common import (
 	record_criteria,
 	summary,
 )
+from crm_app.utils import ACTIVE_LEAD_STATUSES
 
-ACTIVE_LEAD_STATUSES = ("New", "Contacted", "Qualified")
 LIMIT = 500
 # doctype: (title, owner, status, settings field, statuses)
 SOURCES = {
