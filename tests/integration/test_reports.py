@@ -478,6 +478,12 @@ class TestRepPerformance(ReportData):
 		self.assertEqual(result["chart"]["data"]["labels"], [ANN, BOB])
 		self.assertEqual([d["values"] for d in datasets], [[36_000, 0], [75_000, 40_000]])
 
+	def test_contact_before_the_lead_was_entered_counts_as_an_immediate_response(self):
+		name = self.lead(BOB, "2021-03-05 08:00", "New", SOUTH, "Website", -30)
+		frappe.db.set_value("CX Lead", name, self.fixes[-1][2], update_modified=False)
+		bob = rows("CX Rep Performance", "owner", "leads", "response_hours", owner=BOB)
+		self.assertEqual(bob, [(BOB, 3, 5.0)])  # (10 h + 0 h) / 2 leads contacted
+
 	def test_owner_and_territory_filters(self):
 		self.assertEqual([row[0] for row in rows("CX Rep Performance", *REP, owner=BOB)], [BOB])
 		ann = rows("CX Rep Performance", *REP, territory=NORTH_CITY)

@@ -50,6 +50,7 @@ from crm_app.cx_sales.report.common import (
 from crm_app.utils import TRACKED
 
 DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
+Greatest = CustomFunction("GREATEST", ["first", "second"])
 
 
 def execute(filters: dict | None = None):
@@ -73,16 +74,20 @@ def execute(filters: dict | None = None):
 
 
 def lead_rows(filters: SalesFilters) -> list[tuple]:
-	"""(owner, handled, converted, average seconds from creation to first contact)."""
+	"""(owner, handled, converted, average seconds from creation to first contact).
+
+	A lead first contacted before it was entered (an existing conversation, an import) was answered at
+	once: 0, not a negative time that would pull the owner's average down."""
 	lead = frappe.qb.DocType(LEAD)
 	owner = group_key(lead.lead_owner)
+	response = UnixTimestamp(lead.first_contacted_on) - UnixTimestamp(lead.creation)
 	return (
 		frappe.qb.from_(lead)
 		.select(
 			owner,
 			Count("*"),
 			Sum(Case().when(lead.status == "Converted", 1).else_(0)),
-			Avg(UnixTimestamp(lead.first_contacted_on) - UnixTimestamp(lead.creation)),
+			Avg(Greatest(response, 0)),
 		)
 		.where(in_period(lead.creation, filters, is_datetime=True))
 		.where(record_criteria(LEAD, filters))
