@@ -9,7 +9,9 @@ both with bulk loads. Then prints, for each doctype: the ORM insert rate (a smal
 `Document.insert`, rolled back), the list page for a common and a rare status as Administrator and as a
 restricted sales user, link search and count. Each ORM figure stands beside "raw SQL": the very statements
 the ORM call sent (captured from frappe.db.sql), replayed through frappe.db.sql(as_dict=True), so both
-return the same rows in the same shape. The restricted user is demo.sales1@example.com (Sales User): on
+return the same rows in the same shape. Lists, link search and count (the list view's count, through
+get_list so that permissions apply) are measured for both users; --plans prints MariaDB's plan of each
+statement. The restricted user is demo.sales1@example.com (Sales User): on
 CX Lead through CX Settings > Restrict Sales Users (own or assigned leads); on ERPNext's Lead, which has no
 such setting, through a User Permission on User, the stock way to limit a user to their own leads (it
 filters on lead_owner; it is removed again at the end). ORM inserts run with gravatar.com lookups stubbed
@@ -31,6 +33,7 @@ from crm_app.core.demo import CITIES, LEAD_FIELDS, DemoMasters, lead_rows
 
 RESTRICTED_USER = "demo.sales1@example.com"
 SHOW_SQL = False  # --show-sql
+SHOW_PLANS = False  # --plans
 SEARCH_TEXT = "Ada Bauer"
 CX = {"doctype": "CX Lead", "common": "New", "rare": "Converted"}
 ERP = {"doctype": "Lead", "common": "Lead", "rare": "Do Not Contact"}
@@ -179,6 +182,64 @@ def seed_erpnext_leads(target: int, masters: DemoMasters) -> tuple[int, float]:
 	return inserted, time.perf_counter() - start
 
 
+ASSIGN_EVERY = 100  # one lead in a hundred is assigned to a rep other than its owner
+
+
+def seed_assignments(total_leads: int) -> int:
+	"""Open ToDos as Assignment Rules leave them: one lead in ASSIGN_EVERY assigned to the next demo rep,
+	so each rep is assigned about total/ASSIGN_EVERY/5 leads of colleagues. Idempotent (fixed names)."""
+	from crm_app.demo import DEMO_USERS, bulk_load, index_chunks
+
+	fields = (
+		"name",
+		"status",
+		"priority",
+		"date",
+		"allocated_to",
+		"description",
+		"reference_type",
+		"reference_name",
+		"assigned_by",
+		"owner",
+		"modified_by",
+		"creation",
+		"modified",
+		"docstatus",
+		"idx",
+	)
+	existing = frappe.db.count("ToDo", {"name": ("like", "CX-BENCH-TODO-%")})
+	wanted = total_leads // ASSIGN_EVERY
+	if existing >= wanted:
+		return 0
+	now = frappe.utils.now_datetime()
+
+	def rows(first, count):
+		for index in range(first, first + count):
+			lead = index * ASSIGN_EVERY
+			user = DEMO_USERS[index % len(DEMO_USERS)]
+			yield (
+				f"CX-BENCH-TODO-{index:07d}",
+				"Open",
+				"Medium",
+				now.date(),
+				user,
+				"bench assignment",
+				"CX Lead",
+				f"CX-LEAD-DEMO-{lead:07d}",
+				"Administrator",
+				"Administrator",
+				"Administrator",
+				now,
+				now,
+				0,
+				0,
+			)
+
+	return bulk_load(
+		"ToDo", fields, (rows(first, count) for first, count in index_chunks(existing + 1, wanted))
+	)
+
+
 def timed_pair(
 	first: Callable, second: Callable, budget: float = 3.0, most: int = 1000
 ) -> tuple[float, float]:
@@ -221,6 +282,15 @@ def orm_and_raw(fn: Callable, label: str = "") -> tuple[float, float]:
 	assert all(q.lstrip().lower().startswith(("select", "with")) for q in sent), sent
 	if SHOW_SQL:
 		print(f"-- {label}:", *sent, sep="\n", end="\n\n")
+	if SHOW_PLANS:
+		for query in sent:
+			plan = frappe.db.sql("explain " + query, as_dict=True)
+			print(f"-- plan, {label}:")
+			for step in plan:
+				print(
+					f"   {step.get('table')}: {step.get('type')} key={step.get('key')} "
+					f"rows={step.get('rows')} {step.get('Extra') or ''}"
+				)
 
 	def raw():
 		for query in sent:
@@ -272,7 +342,14 @@ def list_page(doctype: str, status: str) -> Callable:
 	return lambda: frappe.get_list(doctype, **args)
 
 
+def count(doctype: str, status: str) -> Callable:
+	"""The list view's count ("20 of 81,234"): get_list with count(*), so permissions apply."""
+	args = dict(filters={"status": status}, fields=["count(*) as count"], as_list=True)
+	return lambda: frappe.get_list(doctype, **args)
+
+
 def measure(spec: dict, restricted: Callable) -> dict[str, tuple[float, float]]:
+	"""Every figure for Administrator and for the restricted sales user."""
 	from frappe.desk.search import search_link
 
 	doctype = spec["doctype"]
@@ -283,14 +360,11 @@ def measure(spec: dict, restricted: Callable) -> dict[str, tuple[float, float]]:
 			for kind in ("common", "rare"):
 				figure = f"list {kind} status, {label}"
 				figures[figure] = orm_and_raw(list_page(doctype, spec[kind]), f"{doctype}, {figure}")
+			figure = f'search_link "{SEARCH_TEXT}", {label}'
+			figures[figure] = orm_and_raw(lambda: search_link(doctype, SEARCH_TEXT), f"{doctype}, {figure}")
+			figure = f"count common status, {label}"
+			figures[figure] = orm_and_raw(count(doctype, spec["common"]), f"{doctype}, {figure}")
 		frappe.set_user("Administrator")
-	figure = f'search_link "{SEARCH_TEXT}"'
-	figures[figure] = orm_and_raw(lambda: search_link(doctype, SEARCH_TEXT), f"{doctype}, {figure}")
-
-	def count() -> int:
-		return frappe.db.count(doctype, {"status": spec["common"]})
-
-	figures["count, common status"] = orm_and_raw(count, f"{doctype}, count")
 	return figures
 
 
@@ -337,9 +411,10 @@ def main():
 	parser.add_argument("--leads", type=int, default=100_000, help="CX Leads (and ERPNext Leads) wanted")
 	parser.add_argument("--orm-sample", type=int, default=200, help="documents inserted through the ORM")
 	parser.add_argument("--show-sql", action="store_true", help="print the statements each figure replays")
+	parser.add_argument("--plans", action="store_true", help="print MariaDB's plan of each statement")
 	args = parser.parse_args()
-	global SHOW_SQL
-	SHOW_SQL = args.show_sql
+	global SHOW_SQL, SHOW_PLANS
+	SHOW_SQL, SHOW_PLANS = args.show_sql, args.plans
 	site = os.environ["CRM_APP_SITE"]
 	os.chdir(Path(os.environ.get("CRM_APP_BENCH", Path.home() / "frappe-bench")) / "sites")
 	frappe.init(site=site, sites_path=".")
@@ -357,6 +432,7 @@ def main():
 	if erpnext:
 		seeded["Lead"] = seed_erpnext_leads(args.leads, ensure_masters())
 
+	seeded["assignments"] = seed_assignments(args.leads)
 	rows = {spec["doctype"]: frappe.db.count(spec["doctype"]) for spec in specs}
 	inserts = {
 		"CX Lead": orm_insert_rate(
@@ -405,6 +481,14 @@ def report(specs, rows, seeded, inserts, figures, sample) -> None:
 			orm, raw = figures[name][figure]
 			line += f" | {orm:7.2f}  {raw:8.2f}  {orm / raw:5.2f} {orm - raw:+6.2f}"
 		print(f"{figure:38}{line}")
+	if len(names) == 2:
+		print("\nCX Lead against ERPNext's Lead (ORM ms, lower is better):")
+		for figure in figures[names[0]]:
+			cx, erp = figures[names[0]][figure][0], figures[names[1]][figure][0]
+			print(f"  {figure:36} {cx:8.2f} vs {erp:8.2f}  ratio {cx / erp:5.2f}")
+	cx = figures[names[0]]
+	rare_ratio = cx["list rare status, restricted user"][0] / cx["list rare status, Administrator"][0]
+	print(f"CX Lead rare-status list, restricted user / Administrator: {rare_ratio:.2f}")
 	statuses = "; ".join(
 		f"{spec['doctype']}: common {spec['common']!r}, rare {spec['rare']!r}" for spec in specs
 	)

@@ -4,10 +4,13 @@
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Max, Min
-from frappe.utils import get_datetime, getdate, now_datetime
+from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
 
-from crm_app.exceptions import InvalidDateRangeError
+from crm_app.exceptions import InvalidDateRangeError, InvalidDateTimeError
 from crm_app.utils import TRACKED
+
+# Until when held meetings have been rolled up (see refresh_time_based_rollups).
+ROLLUPS_REFRESHED_KEY = "crm_app_rollups_refreshed_until"
 
 
 def refresh_rollups(doctype: str, name: str) -> None:
@@ -106,6 +109,36 @@ def on_communication_change(doc, method=None) -> None:
 		refresh_rollups(doctype, name)
 
 
+# -- time passing ----------------------------------------------------------------------------------
+
+
+def refresh_time_based_rollups(since=None, commit: bool = True, batch_size: int = 500) -> int:
+	"""Scheduled daily. A meeting that has been held becomes the record's last contact and stops being its
+	next follow-up, though nothing was saved: refresh every record with a meeting that started since the
+	last run (a week back on the first run). Returns how many records were refreshed."""
+	now = now_datetime()
+	since = get_datetime(since or frappe.db.get_global(ROLLUPS_REFRESHED_KEY) or add_to_date(now, days=-7))
+	event, participant = frappe.qb.DocType("Event"), frappe.qb.DocType("Event Participants")
+	records = (
+		frappe.qb.from_(participant)
+		.join(event)
+		.on(event.name == participant.parent)
+		.select(participant.reference_doctype, participant.reference_docname)
+		.distinct()
+		.where(participant.reference_doctype.isin(TRACKED))
+		.where((event.starts_on > since) & (event.starts_on <= now) & (event.status != "Cancelled"))
+		.run()
+	)
+	for done, (doctype, name) in enumerate(records, start=1):
+		refresh_rollups(doctype, name)
+		if commit and done % batch_size == 0:
+			frappe.db.commit()
+	frappe.db.set_global(ROLLUPS_REFRESHED_KEY, str(now))
+	if commit:
+		frappe.db.commit()
+	return len(records)
+
+
 # -- meetings --------------------------------------------------------------------------------------
 
 
@@ -118,13 +151,18 @@ def schedule_meeting(
 	ends_on: str | None = None,
 	description: str | None = None,
 ) -> str:
-	"""Create a Frappe Event with the record as participant: it shows in the calendar and the timeline."""
+	"""Create a Frappe Event with the record as participant: it shows in the calendar and the timeline.
+	A meeting is activity on the record, so it takes the right to edit the record."""
 	if reference_doctype not in TRACKED:
 		frappe.throw(
 			_("Meetings can be scheduled on leads, customers and opportunities."), frappe.ValidationError
 		)
-	frappe.get_doc(reference_doctype, reference_name).check_permission("read")
-	if ends_on and get_datetime(ends_on) <= get_datetime(starts_on):
+	frappe.get_doc(reference_doctype, reference_name).check_permission("write")
+	if not (subject or "").strip():
+		frappe.throw(_("Enter a subject for the meeting."), frappe.MandatoryError)
+	starts = parse_moment(starts_on, _("Starts On"))
+	ends = parse_moment(ends_on, _("Ends On")) if ends_on else None
+	if ends and ends <= starts:
 		frappe.throw(
 			_("The meeting must end after it starts."), InvalidDateRangeError, title=_("Invalid Time")
 		)
@@ -134,8 +172,8 @@ def schedule_meeting(
 			"subject": subject,
 			"event_category": "Meeting",
 			"event_type": "Private",
-			"starts_on": starts_on,
-			"ends_on": ends_on,
+			"starts_on": starts,
+			"ends_on": ends,
 			"description": description,
 			"event_participants": [
 				{"reference_doctype": reference_doctype, "reference_docname": reference_name}
@@ -144,6 +182,18 @@ def schedule_meeting(
 	)
 	event.insert()
 	return event.name
+
+
+def parse_moment(value: str, label: str):
+	if not (value or "").strip():
+		frappe.throw(_("Enter {0}.").format(label), frappe.MandatoryError)
+	try:
+		return get_datetime(value)
+	except (ValueError, TypeError, OverflowError):
+		frappe.throw(
+			_("{0}: {1} is not a date and time.").format(label, frappe.bold(frappe.utils.escape_html(value))),
+			InvalidDateTimeError,
+		)
 
 
 # -- timeline ---------------------------------------------------------------------------------------
@@ -164,8 +214,6 @@ def call_logs_on_timeline(doctype: str, docname: str) -> list[dict]:
 		{
 			"icon": "call",
 			"creation": call.call_start,
-			"template": "call_log_timeline",
-			"template_data": {**call, "caller_name": frappe.utils.get_fullname(call.caller)},
 			"content": call_card(call),
 		}
 		for call in calls
@@ -175,6 +223,7 @@ def call_logs_on_timeline(doctype: str, docname: str) -> list[dict]:
 def call_card(call) -> str:
 	minutes = int((call.duration or 0) // 60)
 	text = _("{0} call, {1}, {2} min").format(_(call.direction), _(call.outcome), minutes)
-	link = frappe.utils.get_link_to_form("CX Call Log", call.name, call.summary or text)
-	who = frappe.utils.get_fullname(call.caller)
-	return f"{frappe.bold(who)} · {link} · {frappe.utils.escape_html(text)}"
+	escape = frappe.utils.escape_html
+	link = frappe.utils.get_link_to_form("CX Call Log", call.name, escape(call.summary or text))
+	who = escape(frappe.utils.get_fullname(call.caller))
+	return f"{frappe.bold(who)} · {link} · {escape(text)}"

@@ -308,12 +308,12 @@ def convert_leads(target: int) -> int:
 		)
 		opportunity = frappe.get_doc("CX Opportunity", result["opportunity"])
 		opportunity.expected_close_date = add_days(nowdate(), rng.randint(-30, 120))
+		opportunity.save()
 		roll = rng.random()
 		if roll < 0.2:
-			opportunity.status = "Won"
+			opportunity.mark_won()
 		elif roll < 0.35:
-			opportunity.status, opportunity.lost_reason = "Lost", rng.choice(reasons)
-		opportunity.save()
+			opportunity.mark_lost(rng.choice(reasons))
 	return len(candidates)
 
 

@@ -61,3 +61,23 @@ class DuplicateTargetError(frappe.DuplicateEntryError):
 
 class TargetOwnerMissingError(frappe.MandatoryError):
 	pass
+
+
+class InvalidDateTimeError(CXValidationError):
+	pass
+
+
+class ProbabilityRangeError(CXValidationError):
+	pass
+
+
+class MissingExchangeRateError(frappe.MandatoryError):
+	pass
+
+
+class InvalidFilterError(CXValidationError):
+	pass
+
+
+class InvalidItemTypeError(CXValidationError):
+	pass

@@ -13,23 +13,19 @@ require_type_annotated_api_methods = True
 before_install = "crm_app.install.before_install"
 after_install = "crm_app.install.after_install"
 after_migrate = "crm_app.install.after_migrate"
-before_uninstall = "crm_app.install.before_uninstall"
+# Cleanup runs after the uninstall, and only when the app is really gone (not on --dry-run).
+after_uninstall = "crm_app.install.after_uninstall"
 
 # ERPNext may arrive or leave after this app: the glue follows it.
 after_app_install = "crm_app.integrations.erpnext.setup.after_app_install"
-before_app_uninstall = "crm_app.integrations.erpnext.setup.before_app_uninstall"
+after_app_uninstall = "crm_app.integrations.erpnext.setup.after_app_uninstall"
 
 
-# Permissions
+# Permissions: the one model of crm_app/permissions.py (README.md, "Permissions")
 # -----------
-permission_query_conditions = {
-	"CX Lead": "crm_app.permissions.lead_query_conditions",
-	"CX Opportunity": "crm_app.permissions.opportunity_query_conditions",
-}
-has_permission = {
-	"CX Lead": "crm_app.permissions.has_lead_permission",
-	"CX Opportunity": "crm_app.permissions.has_opportunity_permission",
-}
+_RULED = ("CX Lead", "CX Opportunity", "CX Customer", "CX Call Log", "CX Issue", "CX Sales Target")
+permission_query_conditions = {doctype: "crm_app.permissions.query_conditions" for doctype in _RULED}
+has_permission = {doctype: "crm_app.permissions.has_permission" for doctype in _RULED}
 
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
 standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
@@ -44,9 +40,13 @@ global_search_doctypes = {
 	]
 }
 
-# Activities keep each record's last contact, next follow-up and (for leads) score current.
 doc_events = {
+	# The server owns the read-only fields of every app doctype (crm_app/server_fields.py).
+	"*": {"before_validate": "crm_app.server_fields.on_before_validate"},
+	# A ToDo is an assignment: only someone who may edit a record hands it out. Activities keep each
+	# record's last contact, next follow-up and (for leads) score current.
 	"ToDo": {
+		"validate": "crm_app.permissions.validate_assignment",
 		"on_update": "crm_app.activities.on_todo_change",
 		"after_delete": "crm_app.activities.on_todo_change",
 	},
@@ -54,8 +54,8 @@ doc_events = {
 		"on_update": "crm_app.activities.on_event_change",
 		"after_delete": "crm_app.activities.on_event_change",
 	},
+	# on_update runs on insert too: after_insert would refresh every email's record twice.
 	"Communication": {
-		"after_insert": "crm_app.activities.on_communication_change",
 		"on_update": "crm_app.activities.on_communication_change",
 		"after_delete": "crm_app.activities.on_communication_change",
 	},
@@ -69,9 +69,16 @@ additional_timeline_content = {
 }
 
 scheduler_events = {
-	"daily": ["crm_app.reminders.send_reminders"],
-	# Recency criteria ("no contact for 30 days") change scores with the calendar.
-	"daily_long": ["crm_app.scoring.rescore_all_leads"],
+	"daily_long": [
+		# Reminders can be many on a big site: the long queue has no five-minute limit.
+		"crm_app.reminders.send_reminders",
+		# Held meetings become last contacts and passed follow-ups move on, without anyone saving.
+		"crm_app.activities.refresh_time_based_rollups",
+		# Recency criteria ("no contact for 30 days") change scores with the calendar; the campaign
+		# figures catch up with bulk loads that bypass the documents.
+		"crm_app.scoring.nightly_rescore",
+		"crm_app.campaigns.refresh_all_campaign_rollups",
+	],
 }
 
 # A plain file, no build step: activity buttons, Kanban column totals, sales report filters.

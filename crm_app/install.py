@@ -8,6 +8,9 @@ from frappe import _
 
 from crm_app.core.install_check import find_install_conflicts
 from crm_app.exceptions import InstallConflictError
+from crm_app.integrations.erpnext.setup import setup_erpnext_integration
+from crm_app.money import set_display_currency
+from crm_app.utils import app_modules
 
 APP = "crm_app"
 APP_ROOT = Path(__file__).parent
@@ -78,10 +81,6 @@ KANBAN_BOARDS = (
 )
 
 
-def app_modules() -> list[str]:
-	return [m.strip() for m in (APP_ROOT / "modules.txt").read_text().splitlines() if m.strip()]
-
-
 def app_doctypes() -> list[str]:
 	return sorted(json.loads(path.read_text())["name"] for path in APP_ROOT.glob("*/doctype/*/*.json"))
 
@@ -90,7 +89,7 @@ def before_install():
 	"""Abort before anything is written when a doctype or module we create belongs to someone else."""
 	conflicts = find_install_conflicts(
 		app_name=APP,
-		app_modules=app_modules(),
+		app_modules=list(app_modules()),
 		app_doctypes=app_doctypes(),
 		site_modules=dict(frappe.get_all("Module Def", fields=["name", "app_name"], as_list=True)),
 		site_doctypes=dict(frappe.get_all("DocType", fields=["name", "module"], as_list=True)),
@@ -122,15 +121,16 @@ def after_install():
 	set_default_settings()
 	create_assignment_rules()
 	set_default_scoring()
-	from crm_app.integrations.erpnext.setup import setup_erpnext_integration
-
-	setup_erpnext_integration()
 	add_participant_index()
+	set_display_currency()
+	setup_erpnext_integration()
 
 
 def after_migrate():
 	create_roles()
 	add_participant_index()
+	set_display_currency()
+	setup_erpnext_integration()
 
 
 def add_participant_index() -> None:
@@ -331,11 +331,13 @@ TRACES = (
 )
 
 
-def before_uninstall():
+def after_uninstall():
+	"""Remove what the app leaves on other doctypes, once the app is really gone. Frappe runs the
+	uninstall hooks on `uninstall-app --dry-run` too, where the app stays installed: then nothing is
+	touched."""
+	if APP in frappe.get_installed_apps():
+		return
 	doctypes = app_doctypes()
-	from crm_app.integrations.erpnext.setup import remove_erpnext_integration
-
-	remove_erpnext_integration()
 	for trace_doctype, fieldname in TRACES:
 		if frappe.db.table_exists(trace_doctype):
 			delete_records(trace_doctype, {fieldname: ("in", doctypes)})
@@ -345,6 +347,7 @@ def before_uninstall():
 	frappe.db.sql_ddl(
 		"alter table `tabEvent Participants` drop index if exists cx_participant_reference_index"
 	)
+	frappe.db.commit()
 
 
 def remove_scheduled_jobs() -> None:

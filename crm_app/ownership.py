@@ -73,16 +73,20 @@ def other_owners(doc, email=None, phones=(), organization=None) -> list[dict]:
 
 
 def show_warning(matches: list[dict]) -> None:
-	items = "".join(
-		"<li>{}: {} ({})</li>".format(
-			_(match["doctype"]),
-			get_link_to_form(match["doctype"], match["name"], match["title"] or match["name"]),
-			", ".join(get_fullname(user) for user in match["users"]),
-		)
-		for match in matches
-	)
+	"""Name the people who work the matches; name a record itself only if the user may read it, so the
+	warning cannot be used to probe the base for records one may not see."""
+	items = "".join(f"<li>{describe(match)}</li>" for match in matches)
 	frappe.msgprint(
 		_("Other users already work with this contact or organisation:") + f"<ul>{items}</ul>",
 		title=_("Already Being Worked"),
 		indicator="orange",
 	)
+
+
+def describe(match: dict) -> str:
+	people = ", ".join(frappe.utils.escape_html(get_fullname(user)) for user in match["users"])
+	if frappe.has_permission(match["doctype"], "read", match["name"]):
+		title = frappe.utils.escape_html(match["title"] or match["name"])
+		link = get_link_to_form(match["doctype"], match["name"], title)
+		return f"{_(match['doctype'])}: {link} ({people})"
+	return _("A {0} worked by {1}").format(_(match["doctype"]), people)

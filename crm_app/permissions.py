@@ -1,33 +1,53 @@
-"""Record-level access for sales users.
+"""The one permission model of the app (README.md, "Permissions").
 
-When CX Settings restricts sales users, a user with Sales User but none of the manager roles sees only
-the leads and opportunities they own or are assigned to. One query-builder criterion serves both the
-list/report/search/API filter (`permission_query_conditions`) and the single-document check
-(`has_permission`), so the two can never disagree.
+Roles decide what a user may do with a doctype, as everywhere in Frappe; User Permissions and shares
+narrow it as usual. On top of that, with *Restrict Sales Users* in CX Settings, a restricted sales user
+(Sales User without a manager role) reaches only:
+
+- leads, opportunities and customers they own (lead owner, opportunity owner, account manager) or that
+  someone who may work them assigned to them (an open or closed ToDo; `validate_assignment` refuses the
+  rest);
+- call logs of those records (activities follow the record they belong to);
+- issues of those customers, unless they are in the Support Team too;
+- their own sales targets.
+
+Each rule is one query-builder criterion, used for the list/report/search/API filter
+(`permission_query_conditions`), for the single-document check (`has_permission`) and, through
+`match_conditions`, by the script reports, so the three can never disagree.
 """
 
+from collections.abc import Callable
 from functools import cache
 
 import frappe
-from frappe.query_builder import Parameter
+from frappe import _
+from frappe.query_builder import Criterion, Parameter
 from pypika.terms import Term
 
 from crm_app.utils import OWNER_FIELD
 
-UNRESTRICTED_ROLES = {"System Manager", "Sales Manager", "CRM Administrator"}
+MANAGER_ROLES = frozenset({"System Manager", "Sales Manager", "CRM Administrator"})
+# Doctypes whose records a restricted user reaches only by the rule below; the others go by role alone.
+SUPPORT_DOCTYPES = frozenset({"CX Issue"})
+ASSIGNABLE = ("CX Lead", "CX Opportunity", "CX Customer")
 
 
-def is_restricted(user: str) -> bool:
+def is_restricted(user: str, doctype: str | None = None) -> bool:
 	if user == "Administrator":
 		return False
 	if not frappe.db.get_single_value("CX Settings", "restrict_sales_users", cache=True):
 		return False
 	roles = set(frappe.get_roles(user))
-	return "Sales User" in roles and not roles & UNRESTRICTED_ROLES
+	if doctype in SUPPORT_DOCTYPES and "Support Team" in roles:
+		return False
+	return "Sales User" in roles and not roles & MANAGER_ROLES
 
 
-def own_or_assigned(doctype: str, user: str | Term):
-	"""Criterion: the record's owner field is `user`, or an open or closed ToDo assigns it to `user`."""
+# -- the rules ---------------------------------------------------------------------------------------
+
+
+def own_or_assigned(doctype: str, user: str | Term) -> Criterion:
+	"""The record's owner field is `user`, or a ToDo (not cancelled) assigns it to `user`."""
 	table = frappe.qb.DocType(doctype)
 	todo = frappe.qb.DocType("ToDo")
 	assigned = (
@@ -38,49 +58,142 @@ def own_or_assigned(doctype: str, user: str | Term):
 	return (table[OWNER_FIELD[doctype]] == user) | table.name.isin(assigned)
 
 
+def visible_names(doctype: str, user: str | Term):
+	"""Sub-query: names of `doctype` records the restricted `user` reaches."""
+	table = frappe.qb.DocType(doctype)
+	return frappe.qb.from_(table).select(table.name).where(RULES[doctype](doctype, user))
+
+
+def follows_reference(doctype: str, user: str | Term) -> Criterion:
+	"""An activity record is reachable when the record it was logged on is."""
+	table = frappe.qb.DocType(doctype)
+	return Criterion.any(
+		(table.reference_doctype == reference) & table.reference_name.isin(visible_names(reference, user))
+		for reference in (*ASSIGNABLE, "CX Issue")
+	)
+
+
+def follows_customer(doctype: str, user: str | Term) -> Criterion:
+	table = frappe.qb.DocType(doctype)
+	return table.customer.isin(visible_names("CX Customer", user))
+
+
+def own_target(doctype: str, user: str | Term) -> Criterion:
+	return frappe.qb.DocType(doctype).sales_person == user
+
+
+RULES: dict[str, Callable[[str, str | Term], Criterion]] = {
+	"CX Lead": own_or_assigned,
+	"CX Opportunity": own_or_assigned,
+	"CX Customer": own_or_assigned,
+	"CX Call Log": follows_reference,
+	"CX Issue": follows_customer,
+	"CX Sales Target": own_target,
+}
+
+
+# -- the hooks ---------------------------------------------------------------------------------------
+
+
 @cache
 def _criterion_sql(doctype: str) -> str:
-	"""`own_or_assigned` rendered once per doctype with the user as a named parameter. Every list, report,
-	link search and API read calls the query-conditions hook, and rendering the query-builder tree each time
-	cost more than the rest of the hook."""
-	return own_or_assigned(doctype, Parameter("%(user)s")).get_sql(
+	"""The rule rendered once per doctype with the user as a named parameter: every list, report, link
+	search and API read calls the query-conditions hook, and rendering the tree each time cost more than
+	the rest of the hook."""
+	return RULES[doctype](doctype, Parameter("%(user)s")).get_sql(
 		quote_char="`", secondary_quote_char="'", with_namespace=True
 	)
 
 
-def _query_conditions(doctype: str, user: str | None) -> str:
+def query_conditions(user: str | None = None, doctype: str | None = None) -> str:
+	"""`permission_query_conditions` hook for every doctype in RULES (Frappe passes the doctype)."""
 	user = user or frappe.session.user
-	if not is_restricted(user):
+	if not doctype or not is_restricted(user, doctype):
 		return ""
 	return frappe.db.mogrify(_criterion_sql(doctype), {"user": user})
 
 
-def _has_permission(doc, ptype: str, user: str | None) -> bool | None:
+def has_permission(doc, ptype: str | None = None, user: str | None = None, debug: bool = False) -> bool:
+	"""`has_permission` hook for every doctype in RULES. Always an explicit answer: Frappe 15 reads
+	None as "no opinion" but 16 as a refusal. True leaves the decision to roles and User Permissions."""
 	user = user or frappe.session.user
-	if ptype == "create" or doc.is_new() or not is_restricted(user):
-		return None  # fall back to role permissions
+	if ptype == "create" or doc.is_new() or not is_restricted(user, doc.doctype):
+		return True
 	table = frappe.qb.DocType(doc.doctype)
 	return bool(
 		frappe.qb.from_(table)
 		.select(table.name)
 		.where(table.name == doc.name)
-		.where(own_or_assigned(doc.doctype, user))
+		.where(RULES[doc.doctype](doc.doctype, user))
 		.limit(1)
 		.run()
 	)
 
 
-def lead_query_conditions(user: str | None = None) -> str:
-	return _query_conditions("CX Lead", user)
+# -- script reports ----------------------------------------------------------------------------------
 
 
-def opportunity_query_conditions(user: str | None = None) -> str:
-	return _query_conditions("CX Opportunity", user)
+class RawCriterion(Criterion):
+	"""SQL that Frappe itself built (with its values escaped), inside a query-builder query."""
+
+	def __init__(self, sql: str):
+		super().__init__()
+		self.sql = sql
+
+	def get_sql(self, **kwargs) -> str:
+		# The query builder always sends its queries with a parameter dict: a literal % must be doubled.
+		return f"({self.sql})".replace("%", "%%")
 
 
-def has_lead_permission(doc, ptype: str, user: str | None = None) -> bool | None:
-	return _has_permission(doc, ptype, user)
+def match_conditions(doctype: str, user: str | None = None) -> Criterion | None:
+	"""Exactly what `frappe.get_list` adds for the user (User Permissions, shares and the rules above),
+	or None when it adds nothing. Refuses (PermissionError) a user who may not read the doctype."""
+	from frappe.model.db_query import DatabaseQuery
+
+	conditions = DatabaseQuery(doctype, user=user or frappe.session.user).build_match_conditions()
+	return RawCriterion(conditions) if conditions else None
 
 
-def has_opportunity_permission(doc, ptype: str, user: str | None = None) -> bool | None:
-	return _has_permission(doc, ptype, user)
+# -- assignments -------------------------------------------------------------------------------------
+
+
+def validate_assignment(todo, method=None) -> None:
+	"""ToDo `validate`: a ToDo is an assignment, and an assignment opens a record to a restricted user,
+	so only someone who may write the record hands it out. Frappe lets every user create ToDos and
+	checks nothing about the record they point at. Assignment Rules assign on their own authority: a
+	ToDo from an enabled rule for that doctype, to one of its users, passes."""
+	if todo.reference_type not in RULES or not todo.reference_name:
+		return
+	if not (todo.is_new() or assignment_changed(todo)):
+		return
+	if from_assignment_rule(todo):
+		return
+	if not frappe.has_permission(todo.reference_type, "write", todo.reference_name):
+		frappe.throw(
+			_("You cannot assign {0} {1}: you may not edit it.").format(
+				_(todo.reference_type), frappe.bold(todo.reference_name)
+			),
+			frappe.PermissionError,
+			title=_("Not Permitted"),
+		)
+
+
+def assignment_changed(todo) -> bool:
+	before = todo.get_doc_before_save()
+	if not before:
+		return True
+	reopened = before.status == "Cancelled" and todo.status != "Cancelled"
+	return reopened or any(
+		todo.has_value_changed(field) for field in ("reference_type", "reference_name", "allocated_to")
+	)
+
+
+def from_assignment_rule(todo) -> bool:
+	if not todo.assignment_rule:
+		return False
+	rule = frappe.get_cached_doc("Assignment Rule", todo.assignment_rule)
+	return (
+		not rule.disabled
+		and rule.document_type == todo.reference_type
+		and todo.allocated_to in {row.user for row in rule.users}
+	)

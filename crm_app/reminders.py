@@ -10,9 +10,11 @@ from datetime import date
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Coalesce, Date
-from frappe.utils import add_days, get_link_to_form, getdate
+from frappe.translate import get_user_lang
+from frappe.utils import add_days, escape_html, get_link_to_form, getdate
 
 from crm_app.core import reminders as core
+from crm_app.server_fields import insert_as_server
 from crm_app.utils import ACTIVE_LEAD_STATUSES, OWNER_FIELD, TITLE_FIELD, get_settings
 
 SUBJECTS = {
@@ -25,10 +27,16 @@ SUBJECTS = {
 
 
 def send_reminders(today: date | None = None, commit: bool = True) -> int:
-	"""Scheduled daily. Returns how many reminders were sent."""
+	"""Scheduled daily (long queue). Returns how many reminders were sent."""
+	from crm_app.activities import refresh_time_based_rollups
+
+	refresh_time_based_rollups(commit=commit)  # a meeting held yesterday is no overdue follow-up
 	today = getdate(today)
 	settings = get_settings()
-	found = [*follow_up_reminders(today), *past_close_reminders(today)]
+	found = [
+		*follow_up_reminders(today, settings.max_follow_up_reminders or 0),
+		*past_close_reminders(today),
+	]
 	per_user = settings.max_stale_reminders or 0
 	found += stale_reminders("CX Lead", today, settings.stale_lead_days or 0, per_user)
 	found += stale_reminders("CX Opportunity", today, settings.stale_opportunity_days or 0, per_user)
@@ -40,7 +48,7 @@ def send_reminders(today: date | None = None, commit: bool = True) -> int:
 	return len(fresh)
 
 
-def follow_up_reminders(today: date) -> list[core.Reminder]:
+def follow_up_reminders(today: date, per_user: int = 0) -> list[core.Reminder]:
 	rows = []
 	for doctype, owner in OWNER_FIELD.items():
 		table = frappe.qb.DocType(doctype)
@@ -54,7 +62,7 @@ def follow_up_reminders(today: date) -> list[core.Reminder]:
 		if doctype == "CX Lead":
 			query = query.where(table.status.isin(ACTIVE_LEAD_STATUSES))
 		rows += [(doctype, *row) for row in query.run()]
-	return core.follow_ups(rows, today)
+	return core.follow_ups(rows, today, per_user)
 
 
 def past_close_reminders(today: date) -> list[core.Reminder]:
@@ -114,11 +122,13 @@ def sent_keys(keys: list[str]) -> set[str]:
 
 
 def notify(user: str, items: list[core.Reminder], email: bool) -> None:
+	"""The bell and the digest in the recipient's language, not the language the job runs in."""
 	if not frappe.db.get_value("User", user, "enabled"):
 		return
+	lang = get_user_lang(user)
 	for reminder in items:
-		subject = _(SUBJECTS[reminder.kind]).format(
-			reminder.title or reminder.name, frappe.format(reminder.due_on, "Date")
+		subject = _(SUBJECTS[reminder.kind], lang=lang).format(
+			escape_html(reminder.title or reminder.name), frappe.format(reminder.due_on, "Date")
 		)
 		frappe.get_doc(
 			{
@@ -131,7 +141,7 @@ def notify(user: str, items: list[core.Reminder], email: bool) -> None:
 				"from_user": "Administrator",
 			}
 		).insert(ignore_permissions=True)
-		frappe.get_doc(
+		reminder_log = frappe.get_doc(
 			{
 				"doctype": "CX Reminder Log",
 				"reminder_key": reminder.key,
@@ -141,9 +151,10 @@ def notify(user: str, items: list[core.Reminder], email: bool) -> None:
 				"user": user,
 				"due_on": reminder.due_on,
 			}
-		).insert(ignore_permissions=True)
+		)
+		insert_as_server(reminder_log, ignore_permissions=True)  # written by this job only
 	if email and outgoing_email_configured():
-		send_digest(user, items)
+		send_digest(user, items, lang)
 
 
 def outgoing_email_configured() -> bool:
@@ -151,13 +162,14 @@ def outgoing_email_configured() -> bool:
 	return bool(frappe.conf.mail_server or frappe.db.exists("Email Account", {"enable_outgoing": 1}))
 
 
-def send_digest(user: str, items: list[core.Reminder]) -> None:
+def send_digest(user: str, items: list[core.Reminder], lang: str) -> None:
 	lines = "".join(
-		f"<li>{_(r.kind)}: {get_link_to_form(r.doctype, r.name, r.title or r.name)}</li>" for r in items
+		f"<li>{_(r.kind, lang=lang)}: {get_link_to_form(r.doctype, r.name, escape_html(r.title or r.name))}</li>"
+		for r in items
 	)
 	frappe.sendmail(
 		recipients=[frappe.db.get_value("User", user, "email") or user],
-		subject=_("{0} CRM reminders for today").format(len(items)),
+		subject=_("{0} CRM reminders for today", lang=lang).format(len(items)),
 		message=f"<ul>{lines}</ul>",
 		now=False,
 	)

@@ -15,6 +15,8 @@ NOT_SCORABLE = frozenset(
 	{"Section Break", "Column Break", "Tab Break", "HTML", "Table", "Table MultiSelect", "Button", "Fold"}
 )
 RESCORE_JOB = "crm_app:rescore_leads"
+# A MariaDB named lock: the nightly and the on-demand rescore never run at once, on any worker or host.
+RESCORE_LOCK = "crm_app:rescore_leads"
 
 _compiled: dict[str, tuple] = {}  # site -> (settings modified, criteria, hot, warm)
 
@@ -31,10 +33,13 @@ def lead_fields() -> dict[str, tuple[str, str]]:
 	return fields
 
 
+SCORE_FIELDS = ("lead_score", "score_band", "scored_on")
+
+
 def compile_rows(rows: list[dict]) -> list[scoring.Criterion]:
 	"""Compile criterion rows, turning a rule error into a clear, translated message."""
 	try:
-		return scoring.compile_criteria(rows, lead_fields(), translate=_)
+		return scoring.compile_criteria(rows, lead_fields())
 	except scoring.ScoringRuleError as exc:
 		frappe.throw(
 			_(ERROR_MESSAGES.get(exc.reason, "{1}")).format(exc.row, exc.detail), ScoringCriterionError
@@ -74,21 +79,23 @@ def days_since(moment, today: date | None = None) -> int | None:
 
 
 def score_lead(doc) -> scoring.ScoreResult:
+	"""The lead's score with its breakdown, labelled in the language of whoever reads it."""
 	criteria, _hot, _warm = active_criteria()
 	if not criteria:
 		return scoring.ScoreResult(0, ())
 	unsaved = doc.is_new() or not doc.name
 	counts = {} if unsaved else activity_counts(doc.name, scoring.activity_windows(criteria))
 	contact = doc.last_contacted_on or doc.creation or now_datetime()
-	return scoring.score(criteria, doc.as_dict(), counts, days_since(contact))
+	return scoring.score(criteria, doc.as_dict(), counts, days_since(contact), translate=_)
 
 
 def apply_score(doc) -> None:
-	"""Set lead_score and score_band on a lead being saved."""
+	"""Set the score, its band and when it was computed (a bulk rescore never overwrites a newer one)."""
 	criteria, hot, warm = active_criteria()
 	result = score_lead(doc) if criteria else scoring.ScoreResult(0, ())
 	doc.lead_score = result.total
 	doc.score_band = scoring.band(result.total, hot, warm) if criteria else None
+	doc.scored_on = now_datetime()
 
 
 def breakdown(doc) -> list[dict]:
@@ -98,10 +105,10 @@ def breakdown(doc) -> list[dict]:
 def rescore_lead(name: str) -> None:
 	"""Recompute one saved lead's score after its activity changed, without touching `modified`."""
 	doc = frappe.get_doc("CX Lead", name)
-	before = (doc.lead_score, doc.score_band)
 	apply_score(doc)
-	if (doc.lead_score, doc.score_band) != before:
-		doc.db_set({"lead_score": doc.lead_score, "score_band": doc.score_band}, update_modified=False)
+	# `scored_on` moves even when the score does not: a bulk rescore that read this lead earlier, with
+	# fewer activities counted, must not write over it.
+	doc.db_set({field: doc.get(field) for field in SCORE_FIELDS}, update_modified=False)
 
 
 # -- activity counts -----------------------------------------------------------------------------
@@ -187,22 +194,63 @@ def enqueue_rescore() -> None:
 	)
 
 
-def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
+def nightly_rescore() -> None:
+	"""Scheduled daily: the same queue slot as a rescore a manager asked for, so the two never overlap."""
+	enqueue_rescore()
+
+
+def rules_version():
+	"""When the rules last changed, read from the database (not a cache another process may not see)."""
+	singles = frappe.qb.DocType("Singles")
+	found = (
+		frappe.qb.from_(singles)
+		.select(singles.value)
+		.where((singles.doctype == SETTINGS) & (singles.field == "modified"))
+		.run()
+	)
+	return found[0][0] if found else None
+
+
+def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int | None:
 	"""Rescore every lead in keyset batches, writing only changed scores (one UPDATE ... JOIN per batch).
 
-	Returns the number of leads whose score or band changed.
+	Holds a MariaDB named lock for the whole run: a second run (nightly beside on-demand, or a second
+	worker) returns None at once. Rules changed while it runs restart it from the first lead, so the last
+	saved rules are the ones applied. Returns the number of leads whose score or band was written.
 	"""
 	prepare_score_table()
+	if not acquire_lock():
+		return None
+	try:
+		changed = 0
+		while True:
+			done, written, finished = rescore_pass(batch_size, commit)
+			changed += written
+			if finished:
+				break
+		frappe.db.set_single_value(
+			SETTINGS, {"last_rescored_on": now_datetime(), "last_rescore_count": done}, update_modified=False
+		)
+		if commit:
+			frappe.db.commit()
+		return changed
+	finally:
+		release_lock()
+
+
+def rescore_pass(batch_size: int, commit: bool) -> tuple[int, int, bool]:
+	"""One pass over every lead with the rules as they are now; (leads read, scores written, finished).
+	Not finished when the rules changed during the pass."""
+	version = rules_version()
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
 	criteria, hot, warm = active_criteria()
 	counts = activity_counts(None, scoring.activity_windows(criteria))
 	rules = [row.as_dict() for row in frappe.get_cached_doc(SETTINGS).criteria]
-	fields = sorted(
-		scoring.fields_used(rules) - {"name", "lead_score", "score_band", "last_contacted_on", "creation"}
-	)
+	fields = sorted(scoring.fields_used(rules) - {"name", *SCORE_FIELDS, "last_contacted_on", "creation"})
 	total_leads = frappe.db.count("CX Lead") or 1
 	lead = frappe.qb.DocType("CX Lead")
-	columns = ["name", "lead_score", "score_band", "last_contacted_on", "creation", *fields]
-	today, last_name, done, changed = getdate(), "", 0, 0
+	columns = ["name", "lead_score", "score_band", "last_contacted_on", "creation", "scored_on", *fields]
+	today, last_name, done, written = getdate(), "", 0, 0
 	while True:
 		rows = (
 			frappe.qb.from_(lead)
@@ -213,17 +261,20 @@ def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
 			.run()
 		)
 		if not rows:
-			break
+			return done, written, rules_version() == version
+		scored_on = {row[0]: row[5] for row in rows}
 		updates = (
 			scoring.rescore_rows(columns, rows, criteria, counts, hot, warm, today)
 			if criteria
 			else _clear(rows)
 		)
-		changed += write_scores(updates)
+		written += write_scores(updates, scored_on)
 		done += len(rows)
 		last_name = rows[-1][0]
 		if commit:  # each batch lands on its own; a million leads never sit in one transaction
 			frappe.db.commit()
+		if rules_version() != version:
+			return done, written, False
 		frappe.publish_progress(
 			min(done * 100 / total_leads, 100),
 			title=_("Rescoring leads"),
@@ -231,10 +282,18 @@ def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int:
 			docname=SETTINGS,
 			description=_("{0} of {1} leads rescored").format(done, total_leads),
 		)
-	frappe.db.set_single_value(SETTINGS, {"last_rescored_on": now_datetime(), "last_rescore_count": done})
-	if commit:
-		frappe.db.commit()
-	return changed
+
+
+def lock_name() -> str:
+	return f"{frappe.conf.db_name}:{RESCORE_LOCK}"  # named locks are server-wide, sites share a server
+
+
+def acquire_lock() -> bool:
+	return bool(frappe.db.sql("select get_lock(%s, 0)", lock_name())[0][0])
+
+
+def release_lock() -> None:
+	frappe.db.sql("select release_lock(%s)", lock_name())
 
 
 def _clear(rows) -> dict[tuple[int, str | None], list[str]]:
@@ -243,33 +302,41 @@ def _clear(rows) -> dict[tuple[int, str | None], list[str]]:
 
 def prepare_score_table() -> None:
 	"""Create the session's scratch table for write_scores. Frappe refuses DDL once a transaction has
-	written (it could commit implicitly), so this runs before the first write of the job."""
+	written (it could commit implicitly), so this runs before the first write of the job. The default
+	engine (InnoDB), not MEMORY: a batch must never hit max_heap_table_size."""
 	if getattr(frappe.local, "cx_score_table_ready", False):
 		return
 	frappe.db.sql(
 		"""create temporary table if not exists `cx_lead_score_update` (
-			name varchar(140) primary key, lead_score int, score_band varchar(8)
-		) engine=memory"""
+			name varchar(140) primary key, lead_score int, score_band varchar(8), scored_on datetime(6)
+		)"""
 	)
 	frappe.local.cx_score_table_ready = True
 
 
-def write_scores(updates: dict[tuple[int, str | None], list[str]]) -> int:
+def write_scores(updates: dict[tuple[int, str | None], list[str]], scored_on: dict[str, object]) -> int:
 	"""Write new scores through a session temporary table and one UPDATE ... JOIN: about twice as fast
-	as one `UPDATE ... WHERE name IN (...)` per score value, and one statement per batch."""
-	rows = [(name, value, band_name) for (value, band_name), names in updates.items() for name in names]
+	as one `UPDATE ... WHERE name IN (...)` per score value, and one statement per batch. A lead scored
+	again since the batch was read (saved, or an activity logged) keeps that newer score."""
+	rows = [
+		(name, value, band_name, scored_on.get(name))
+		for (value, band_name), names in updates.items()
+		for name in names
+	]
 	if not rows:
 		return 0
 	frappe.db.sql("delete from `cx_lead_score_update`")
 	for start in range(0, len(rows), 5000):
 		chunk = rows[start : start + 5000]
-		placeholders = ", ".join(["(%s, %s, %s)"] * len(chunk))  # values stay parameters
+		placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))  # values stay parameters
 		frappe.db.sql(
 			"insert into `cx_lead_score_update` values " + placeholders,
 			[value for row in chunk for value in row],
 		)
 	frappe.db.sql(
 		"""update `tabCX Lead` lead join `cx_lead_score_update` new on new.name = lead.name
-		set lead.lead_score = new.lead_score, lead.score_band = new.score_band"""
+		set lead.lead_score = new.lead_score, lead.score_band = new.score_band, lead.scored_on = %s
+		where lead.scored_on <=> new.scored_on""",
+		now_datetime(),
 	)
-	return len(rows)
+	return frappe.db._cursor.rowcount if frappe.db._cursor else len(rows)

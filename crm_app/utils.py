@@ -1,5 +1,8 @@
 """Small shell helpers shared by controllers: they adapt documents to the functional core."""
 
+from functools import cache
+from pathlib import Path
+
 import frappe
 from frappe import _
 
@@ -17,6 +20,13 @@ OWNER_FIELD = {
 TITLE_FIELD = {"CX Lead": "lead_name", "CX Opportunity": "title", "CX Customer": "customer_name"}
 # Lead statuses still being worked (not Unqualified, Converted or Lost).
 ACTIVE_LEAD_STATUSES = ("New", "Contacted", "Qualified")
+
+
+@cache
+def app_modules() -> tuple[str, ...]:
+	"""The app's Frappe modules (modules.txt)."""
+	lines = (Path(__file__).parent / "modules.txt").read_text().splitlines()
+	return tuple(line.strip() for line in lines if line.strip())
 
 
 def get_settings():

@@ -10,6 +10,9 @@
 #   CRM_APP_TEST_FCRM         auto (default) | 1 | 0: also run on a site with Frappe CRM (app `crm`), which
 #                             gets crm_app first and crm second; tests/integration/test_z_coexistence.py
 #                             then reinstalls crm_app after crm, so both install orders are covered
+#   CRM_APP_TEST_ARRIVAL      auto (default) | 1 | 0: on a bench with ERPNext, also run
+#                             tests/integration/test_erpnext_arrival.py on its own site, which starts with
+#                             crm_app alone, then installs ERPNext and removes it again (a few minutes)
 #   CRM_APP_KEEP_SITES        1 to reuse existing test sites instead of recreating them (faster reruns)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,7 +57,7 @@ run_suite() { # run_suite SITE [PYTEST ARGS...]
 	local site=$1; shift
 	echo "--- integration suite on $site"
 	(cd "$repo" && CRM_APP_BENCH="$bench" CRM_APP_SITE="$site" CRM_APP_DB_ROOT_PASSWORD="$root_password" \
-		"$bench/env/bin/python" -m pytest -q -rs -p no:cacheprovider tests/integration "$@") || status=1
+		"$bench/env/bin/python" -m pytest -q -rs -p no:cacheprovider "${suite:-tests/integration}" "$@") || status=1
 }
 
 make_site crm-test.localhost crm_app
@@ -70,6 +73,18 @@ if [ "$want_erpnext" = 1 ]; then
 else
 	[ "${CRM_APP_TEST_ERPNEXT:-auto}" = 0 ] && why="CRM_APP_TEST_ERPNEXT=0" || why="no ERPNext in this bench"
 	echo "($why: the ERPNext site run was skipped)"
+fi
+
+want_arrival=${CRM_APP_TEST_ARRIVAL:-auto}
+if [ "$want_arrival" = auto ]; then
+	[ "$want_erpnext" = 1 ] && want_arrival=1 || want_arrival=0
+fi
+if [ "$want_arrival" = 1 ]; then
+	# Its own site: it installs and removes ERPNext, which the other suites must not see.
+	make_site crm-test-arrival.localhost crm_app
+	CRM_APP_ARRIVAL=1 suite=tests/integration/test_erpnext_arrival.py run_suite crm-test-arrival.localhost
+else
+	echo "(no ERPNext in this bench, or CRM_APP_TEST_ARRIVAL=0: the ERPNext arrival run was skipped)"
 fi
 
 want_fcrm=${CRM_APP_TEST_FCRM:-auto}

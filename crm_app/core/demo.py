@@ -112,9 +112,13 @@ PHONE_FORMATS: dict[str, Callable[[int], str]] = {
 }
 
 
+def phone_format(country_code: str) -> Callable[[int], str]:
+	return PHONE_FORMATS.get(country_code, PHONE_FORMATS["GB"])
+
+
 def demo_phone(index: int, country_code: str) -> str:
 	"""A valid, unassigned-range mobile number for `country_code` (GB for unknown codes)."""
-	return PHONE_FORMATS.get(country_code, PHONE_FORMATS["GB"])(index)
+	return phone_format(country_code)(index)
 
 
 BLOCK = 1024  # rows per random stream: row i's values depend only on (seed, i), at block granularity
@@ -141,10 +145,7 @@ def lead_rows(
 	lasts = [(name, name.lower()) for name in LAST_NAMES]
 	owners, sources, territories = list(masters.owners), list(masters.sources), list(masters.territories)
 	industries, campaigns = list(masters.industries), list(masters.campaigns)
-	cities = [
-		(city, masters.countries.get(code), PHONE_FORMATS.get(code, PHONE_FORMATS["GB"]))
-		for code, city in CITIES
-	]
+	cities = [(city, masters.countries.get(code), phone_format(code)) for code, city in CITIES]
 	minute = timedelta(minutes=1)
 	stop = start + count
 	block = (start - 1) // BLOCK
@@ -177,7 +178,7 @@ def lead_rows(
 			if index < start:
 				continue  # drawn anyway, so that the rows after it are the same
 			yield (
-				f"CX-LEAD-DEMO-{index:07d}",
+				demo_lead_name(index),
 				"CX-LEAD-.YYYY.-",
 				first,
 				last,

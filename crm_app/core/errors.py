@@ -10,10 +10,3 @@ class InvalidPhoneNumber(CoreError):
 		super().__init__(raw)
 		self.raw = raw
 		self.reason = reason
-
-
-class InvalidStatusTransition(CoreError):
-	def __init__(self, old: str, new: str):
-		super().__init__(f"{old} -> {new}")
-		self.old = old
-		self.new = new

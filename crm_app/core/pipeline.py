@@ -46,7 +46,6 @@ def items_total(lines: list[tuple[float, float]]) -> float:
 
 
 PIPELINE, BEST_CASE, COMMIT, CLOSED, OMITTED = "Pipeline", "Best Case", "Commit", "Closed", "Omitted"
-FORECAST_CATEGORIES = (PIPELINE, BEST_CASE, COMMIT, CLOSED, OMITTED)
 
 
 def forecast_category(

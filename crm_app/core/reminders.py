@@ -5,6 +5,7 @@ so a job that runs twice, or daily, never sends the same reminder again, yet a f
 date, or a lead that goes quiet again after a contact, is reminded afresh.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,15 +29,26 @@ class Reminder:
 
 	@property
 	def key(self) -> str:
-		return f"{self.kind}|{self.doctype}|{self.name}|{self.user}|{self.due_on.isoformat()}"
+		"""A digest of what the reminder is about: it fits the log's 140 characters whatever the names.
+		MariaDB computes the same with SHA2(CONCAT_WS('|', ...), 256) (patch v0_3)."""
+		about = f"{self.kind}|{self.doctype}|{self.name}|{self.user}|{self.due_on.isoformat()}"
+		return hashlib.sha256(about.encode()).hexdigest()
 
 
-def follow_ups(rows: Iterable[tuple[str, str, str, str, date]], today: date) -> list[Reminder]:
-	"""Rows of (doctype, name, title, user, next_follow_up): due today, or overdue."""
+def follow_ups(
+	rows: Iterable[tuple[str, str, str, str, date]], today: date, per_user: int = 0
+) -> list[Reminder]:
+	"""Rows of (doctype, name, title, user, next_follow_up): due today, or overdue; the most urgent
+	(oldest) first, at most `per_user` for each user (0: no cap)."""
+	candidates = sorted(
+		(row for row in rows if row[3] and row[4] and row[4] <= today), key=lambda row: (row[4], row[1])
+	)
+	taken: dict[str, int] = defaultdict(int)
 	reminders = []
-	for doctype, name, title, user, follow_up in rows:
-		if not user or not follow_up or follow_up > today:
+	for doctype, name, title, user, follow_up in candidates:
+		if per_user and taken[user] >= per_user:
 			continue
+		taken[user] += 1
 		kind = FOLLOW_UP_DUE if follow_up == today else FOLLOW_UP_OVERDUE
 		reminders.append(Reminder(kind, doctype, name, title, user, follow_up))
 	return reminders

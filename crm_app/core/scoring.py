@@ -31,13 +31,27 @@ class ScoringRuleError(ValueError):
 		self.reason, self.row, self.detail = reason, row, detail
 
 
+Translate = Callable[[str], str]
+
+
+def untranslated(text: str) -> str:
+	return text
+
+
 @dataclass(frozen=True)
 class Criterion:
+	"""A compiled rule. Its label is built for each reader (`describe(translate)`): compiled rules are
+	cached per site and shared by users of every language."""
+
 	kind: str
 	points: int
-	label: str
+	describe: Callable[[Translate], str] = field(compare=False, repr=False)
 	test: Callable[[Mapping[str, Any], ActivityCounts, int | None], bool] = field(compare=False, repr=False)
 	window: tuple[str, int] | None = None
+
+	@property
+	def label(self) -> str:
+		return self.describe(untranslated)
 
 
 @dataclass(frozen=True)
@@ -47,9 +61,7 @@ class ScoreResult:
 
 
 def compile_criteria(
-	rows: Iterable[Mapping[str, Any]],
-	lead_fields: Mapping[str, tuple[str, str]],
-	translate: Callable[[str], str] = lambda text: text,
+	rows: Iterable[Mapping[str, Any]], lead_fields: Mapping[str, tuple[str, str]]
 ) -> list[Criterion]:
 	"""Check and compile criterion rows (dicts with the CX Scoring Criterion fields).
 
@@ -62,11 +74,11 @@ def compile_criteria(
 		kind = row.get("criterion_type") or FIELD
 		points = _int(row.get("points"), "points_not_integer", position)
 		if kind == FIELD:
-			criterion = _field_criterion(row, points, position, lead_fields, translate)
+			criterion = _field_criterion(row, points, position, lead_fields)
 		elif kind == ACTIVITY:
-			criterion = _activity_criterion(row, points, position, translate)
+			criterion = _activity_criterion(row, points, position)
 		elif kind == NO_CONTACT:
-			criterion = _no_contact_criterion(row, points, position, translate)
+			criterion = _no_contact_criterion(row, points, position)
 		else:
 			raise ScoringRuleError("unknown_type", position, str(kind))
 		compiled.append(criterion)
@@ -78,10 +90,13 @@ def score(
 	lead: Mapping[str, Any],
 	activity: ActivityCounts | None = None,
 	days_since_contact: int | None = None,
+	translate: Translate = untranslated,
 ) -> ScoreResult:
-	"""The score and the criteria behind it."""
+	"""The score and the criteria behind it, labelled in the reader's language."""
 	activity = activity or {}
-	lines = tuple((c.points, c.label) for c in criteria if c.test(lead, activity, days_since_contact))
+	lines = tuple(
+		(c.points, c.describe(translate)) for c in criteria if c.test(lead, activity, days_since_contact)
+	)
 	return ScoreResult(sum(points for points, _ in lines), lines)
 
 
@@ -124,7 +139,7 @@ def fields_used(criteria_rows: Iterable[Mapping[str, Any]]) -> set[str]:
 # -- compilation of each kind ------------------------------------------------------------------
 
 
-def _field_criterion(row, points, position, lead_fields, translate) -> Criterion:
+def _field_criterion(row, points, position, lead_fields) -> Criterion:
 	fieldname = (row.get("fieldname") or "").strip()
 	if fieldname not in lead_fields:
 		raise ScoringRuleError("unknown_field", position, fieldname)
@@ -152,11 +167,13 @@ def _field_criterion(row, points, position, lead_fields, translate) -> Criterion
 			raise ScoringRuleError("value_missing", position, fieldname)
 		test = _text_test(fieldname, operator, raw.casefold())
 
-	label = row.get("label") or _field_label(translate, field_label, operator, raw)
-	return Criterion(FIELD, points, label, test)
+	def describe(translate):
+		return row.get("label") or _field_label(translate, field_label, operator, raw)
+
+	return Criterion(FIELD, points, describe, test)
 
 
-def _activity_criterion(row, points, position, translate) -> Criterion:
+def _activity_criterion(row, points, position) -> Criterion:
 	activity = row.get("activity")
 	if activity not in ACTIVITIES:
 		raise ScoringRuleError("unknown_activity", position, str(activity))
@@ -170,14 +187,19 @@ def _activity_criterion(row, points, position, translate) -> Criterion:
 		return counts.get(window, 0) >= at_least
 
 	plural = {"Email": "emails", "Call": "calls", "Meeting": "meetings"}[activity]
-	if days:
-		text = translate("{0}+ {1} in the last {2} days").format(at_least, translate(plural), days)
-	else:
-		text = translate("{0}+ {1}").format(at_least, translate(plural))
-	return Criterion(ACTIVITY, points, row.get("label") or text, test, window)
+	custom = row.get("label")
+
+	def describe(translate):
+		if custom:
+			return custom
+		if days:
+			return translate("{0}+ {1} in the last {2} days").format(at_least, translate(plural), days)
+		return translate("{0}+ {1}").format(at_least, translate(plural))
+
+	return Criterion(ACTIVITY, points, describe, test, window)
 
 
-def _no_contact_criterion(row, points, position, translate) -> Criterion:
+def _no_contact_criterion(row, points, position) -> Criterion:
 	days = _int(row.get("within_days") or 0, "days_not_integer", position)
 	if days < 1:
 		raise ScoringRuleError("days_required", position, str(days))
@@ -185,8 +207,12 @@ def _no_contact_criterion(row, points, position, translate) -> Criterion:
 	def test(lead, counts, days_since_contact):
 		return days_since_contact is not None and days_since_contact >= days
 
-	text = translate("no contact for {0} days").format(days)
-	return Criterion(NO_CONTACT, points, row.get("label") or text, test)
+	custom = row.get("label")
+
+	def describe(translate):
+		return custom or translate("no contact for {0} days").format(days)
+
+	return Criterion(NO_CONTACT, points, describe, test)
 
 
 # -- tests -------------------------------------------------------------------------------------

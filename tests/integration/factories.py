@@ -27,8 +27,10 @@ def make_customer(**values):
 def make_opportunity(**values):
 	if "lead" not in values and "customer" not in values:
 		values["customer"] = make_customer().name
+	from crm_app.money import reporting_currency
+
 	return frappe.get_doc(
-		{"doctype": "CX Opportunity", "title": "Engine order", "currency": "USD", **values}
+		{"doctype": "CX Opportunity", "title": "Engine order", "currency": reporting_currency(), **values}
 	).insert()
 
 
@@ -74,9 +76,7 @@ def make_campaign(name: str) -> str:
 
 def make_target(history: bool = False, **values):
 	"""A CX Sales Target; `history=True` writes one for a closed period, which the form refuses to set."""
-	doc = frappe.get_doc(
-		{"doctype": "CX Sales Target", "period_type": "Quarter", "currency": "USD", **values}
-	)
+	doc = frappe.get_doc({"doctype": "CX Sales Target", "period_type": "Quarter", **values})
 	if not history:
 		return doc.insert()
 	from crm_app.core.periods import period_end
@@ -91,3 +91,34 @@ def make_call_log(**values):
 	return frappe.get_doc(
 		{"doctype": "CX Call Log", "direction": "Outgoing", "outcome": "Connected", **values}
 	).insert()
+
+
+def make_product(code: str | None = None) -> dict:
+	"""An opportunity item row's link: ERPNext's Item where ERPNext is installed, else a CX Product."""
+	code = code or f"PRD-{frappe.generate_hash(length=6)}"
+	if "erpnext" in frappe.get_installed_apps():
+		if not frappe.db.exists("Item", code):
+			frappe.get_doc(
+				{
+					"doctype": "Item",
+					"item_code": code,
+					"item_name": code,
+					"item_group": erpnext_master(
+						"Item Group", "All Item Groups", item_group_name=None, is_group=1
+					),
+					"stock_uom": erpnext_master("UOM", "Nos", uom_name=None),
+					"is_stock_item": 0,
+				}
+			).insert()
+		return {"item_type": "Item", "item": code}
+	if not frappe.db.exists("CX Product", code):
+		frappe.get_doc({"doctype": "CX Product", "product_code": code, "product_name": code}).insert()
+	return {"item_type": "CX Product", "item": code}
+
+
+def erpnext_master(doctype: str, name: str, **values) -> str:
+	"""A master an ERPNext site has only after its setup wizard (the test sites skip it)."""
+	if not frappe.db.exists(doctype, name):
+		values = {key: value if value is not None else name for key, value in values.items()}
+		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
+	return name

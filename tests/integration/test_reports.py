@@ -144,6 +144,8 @@ class ReportData(CXTestCase):
 			"amount": amount,
 			"probability": probability,
 			"weighted_amount": amount * probability / 100,
+			"base_amount": amount,  # in the reporting currency (make_opportunity's currency)
+			"base_weighted_amount": amount * probability / 100,
 			"forecast_category": {"Won": "Closed", "Lost": "Omitted"}.get(status),
 			"expected_close_date": values.get("closed_on"),
 			"last_contacted_on": None,
@@ -297,6 +299,7 @@ class ReportData(CXTestCase):
 					"communication_medium": "Email",
 					"sent_or_received": direction,
 					"sender": ANN if direction == "Sent" else "client@example.com",
+					"user": ANN,
 					"recipients": "client@example.com" if direction == "Sent" else ANN,
 					"subject": "Our offer",
 					"reference_doctype": "CX Lead",

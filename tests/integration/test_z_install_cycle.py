@@ -59,7 +59,63 @@ def schema_snapshot() -> list:
 	)
 
 
+def data_snapshot() -> dict:
+	"""What an uninstall could delete: the app's traces on other doctypes, roles, jobs, settings."""
+	from crm_app.install import TRACES
+
+	doctypes = app_doctypes()
+	found = {"installed": sorted(frappe.get_installed_apps())}
+	for doctype, field in TRACES:
+		if frappe.db.table_exists(doctype):
+			found[doctype] = frappe.db.count(doctype, {field: ("in", doctypes)})
+	found["roles"] = sorted(
+		frappe.get_all(
+			"Role", {"name": ("in", ["CRM Administrator", "Marketing User", "Sales User"])}, pluck="name"
+		)
+	)
+	found["scheduled jobs"] = frappe.db.count("Scheduled Job Type", {"method": ("like", "crm_app.%")})
+	found["index"] = bool(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
+	found["tables"] = len(frappe.db.sql("show tables like 'tabCX %%'"))
+	found["doctypes"] = frappe.db.count("DocType", {"name": ("like", "CX %")})
+	found["leads"] = frappe.db.count("CX Lead")
+	found["products"] = frappe.db.count("CX Product")
+	if frappe.db.has_column("CX Opportunity Item", "item_type"):
+		found["item rows"] = frappe.db.sql(
+			"select item_type, count(*) from `tabCX Opportunity Item` group by item_type order by item_type"
+		)
+	return found
+
+
 class TestInstallCycle(CXTestCase):
+	def test_a_dry_run_uninstall_changes_nothing(self):
+		from .factories import make_lead, make_opportunity, make_product
+
+		lead = make_lead(first_name="Dry", last_name="Run")
+		frappe.get_doc(
+			{"doctype": "ToDo", "reference_type": "CX Lead", "reference_name": lead.name, "description": "x"}
+		).insert()
+		frappe.get_doc(
+			{
+				"doctype": "Comment",
+				"comment_type": "Comment",
+				"reference_doctype": "CX Lead",
+				"reference_name": lead.name,
+				"content": "keep me",
+			}
+		).insert()
+		frappe.get_doc(
+			{"doctype": "Version", "ref_doctype": "CX Lead", "docname": lead.name, "data": "{}"}
+		).insert()
+		make_opportunity(lead=lead.name, items=[{**make_product(), "qty": 1, "rate": 5}])
+		frappe.db.commit()
+		before = data_snapshot()
+		apps = ["crm_app", *(["erpnext"] if "erpnext" in before["installed"] else [])]
+		for app in apps:
+			result = bench("uninstall-app", app, "--dry-run")
+			self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+			fresh_read()
+			self.assertEqual(data_snapshot(), before, f"uninstall-app {app} --dry-run")
+
 	def test_uninstall_conflict_reinstall_migrate(self):
 		self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": ("like", "crm_app.%")}))
 		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))

@@ -47,9 +47,25 @@ def test_follow_ups_due_today_and_overdue():
 	]
 	found = reminders.follow_ups(rows, TODAY)
 	assert [(r.kind, r.name) for r in found] == [
-		(reminders.FOLLOW_UP_DUE, "L1"),
 		(reminders.FOLLOW_UP_OVERDUE, "L2"),
+		(reminders.FOLLOW_UP_DUE, "L1"),
 	]
+
+
+def test_follow_ups_are_capped_per_user_most_overdue_first():
+	rows = [("CX Lead", f"L{day}", "x", "u1", date(2026, 11, day)) for day in (20, 3, 15, 23)]
+	rows.append(("CX Lead", "M1", "y", "u2", TODAY))
+	found = reminders.follow_ups(rows, TODAY, per_user=2)
+	assert [(r.user, r.name) for r in found] == [("u1", "L3"), ("u1", "L15"), ("u2", "M1")]
+
+
+def test_reminder_keys_fit_the_log_whatever_the_names():
+	long_user = "a" * 130 + "@example.com"
+	reminder = reminders.Reminder(reminders.STALE_LEAD, "CX Lead", "N" * 140, "t", long_user, TODAY)
+	same = reminders.Reminder(reminders.STALE_LEAD, "CX Lead", "N" * 140, "other title", long_user, TODAY)
+	later = reminders.Reminder(reminders.STALE_LEAD, "CX Lead", "N" * 140, "t", long_user, date(2026, 11, 24))
+	assert len(reminder.key) <= 140
+	assert reminder.key == same.key != later.key
 
 
 def test_stale_is_oldest_first_and_capped_per_user():

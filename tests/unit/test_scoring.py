@@ -25,6 +25,26 @@ def test_field_equals_is_case_insensitive_and_labelled():
 	assert result.lines == ((20, "Industry is Manufacturing"),)
 
 
+def test_labels_are_built_for_each_reader_from_one_compilation():
+	criteria = scoring.compile_criteria(
+		[
+			{"fieldname": "industry", "operator": "equals", "value": "Retail", "points": 5},
+			{"criterion_type": "No Contact", "within_days": 30, "points": -10},
+		],
+		FIELDS,
+	)
+	german = {"Industry": "Branche", "is": "ist", "no contact for {0} days": "kein Kontakt seit {0} Tagen"}
+	lead = {"industry": "Retail"}
+	assert scoring.score(criteria, lead, {}, 40).lines == (
+		(5, "Industry is Retail"),
+		(-10, "no contact for 30 days"),
+	)
+	assert scoring.score(criteria, lead, {}, 40, translate=lambda t: german.get(t, t)).lines == (
+		(5, "Branche ist Retail"),
+		(-10, "kein Kontakt seit 30 Tagen"),
+	)
+
+
 def test_breakdown_lists_each_applied_criterion_with_sign():
 	criteria = scoring.compile_criteria(
 		[

@@ -1,8 +1,12 @@
-"""Shared by the CX sales reports: filters, the territory subtree, record-level restriction, columns.
+"""Shared by the CX sales reports: filters, the territory subtree, permissions, money columns.
 
-Script reports query with frappe.qb, which skips permission_query_conditions, so every query on CX Lead
-or CX Opportunity goes through `record_criteria`, which adds the restricted sales user's criterion.
-Never alias those two tables: the criterion names them by their real table names.
+Script reports query with frappe.qb, which applies no permissions of its own, so every query on a
+permission-bearing doctype adds `match_conditions` (crm_app/permissions.py): exactly what
+`frappe.get_list` adds for the user, User Permissions and the restricted sales user's rule included.
+Activities count only on records the user may see (`on_visible_records`). Never alias those tables: the
+conditions name them by their real table names.
+
+Amounts are the deals' base amounts, in the reporting currency (crm_app/money.py); each report says so.
 """
 
 from dataclasses import dataclass
@@ -19,8 +23,9 @@ from frappe.utils.nestedset import get_descendants_of
 from crm_app.core.periods import add_months
 from crm_app.core.sales_metrics import LAST_90_DAYS, Target, default_period
 from crm_app.exceptions import InvalidDateRangeError
-from crm_app.permissions import is_restricted, own_or_assigned
-from crm_app.utils import OWNER_FIELD
+from crm_app.money import report_note, reporting_currency
+from crm_app.permissions import is_restricted, match_conditions
+from crm_app.utils import OWNER_FIELD, TRACKED
 
 LEAD, OPPORTUNITY = "CX Lead", "CX Opportunity"
 
@@ -88,7 +93,7 @@ def territory_subtree(territory: str) -> list[str]:
 
 def record_criteria(doctype: str, filters: SalesFilters) -> Criterion:
 	"""Owner, territory (with descendants), source and campaign filters on CX Lead or CX Opportunity,
-	plus the restricted sales user's own-or-assigned criterion."""
+	plus what the user may see of them."""
 	table = frappe.qb.DocType(doctype)
 	criteria = []
 	if filters.owner:
@@ -99,9 +104,23 @@ def record_criteria(doctype: str, filters: SalesFilters) -> Criterion:
 		criteria.append(table.source == filters.source)
 	if filters.campaign:
 		criteria.append(table.campaign == filters.campaign)
-	if session_restricted():
-		criteria.append(own_or_assigned(doctype, frappe.session.user))
+	if (visible := match_conditions(doctype)) is not None:
+		criteria.append(visible)
 	return Criterion.all(criteria)
+
+
+def on_visible_records(doctype_column, name_column, doctypes=TRACKED) -> Criterion:
+	"""An activity's record (its doctype and name columns) is one of `doctypes` the user may see."""
+	criteria = []
+	for doctype in doctypes:
+		conditions = match_conditions(doctype)
+		is_doctype = doctype_column == doctype
+		if conditions is not None:
+			table = frappe.qb.DocType(doctype)
+			visible = frappe.qb.from_(table).select(table.name).where(conditions)
+			is_doctype = is_doctype & name_column.isin(visible)
+		criteria.append(is_doctype)
+	return Criterion.any(criteria)
 
 
 def in_period(column, filters: SalesFilters, is_datetime: bool = False) -> Criterion:
@@ -128,17 +147,36 @@ def column(label: str, fieldname: str, fieldtype: str = "Data", width: int = 120
 
 
 def currency_column(label: str, fieldname: str, width: int = 130) -> dict:
-	"""Amounts of several currencies are added as they are; they show in the system currency."""
-	return column(label, fieldname, "Currency", width)
+	"""Base amounts, in the reporting currency: each row carries it as `currency` (see with_currency)."""
+	return column(label, fieldname, "Currency", width, options="currency")
+
+
+def with_currency(rows: list[dict]) -> list[dict]:
+	currency = reporting_currency()
+	for row in rows:
+		row["currency"] = currency
+	return rows
+
+
+def money_chart(chart: dict) -> dict:
+	"""Chart tooltips in the reporting currency."""
+	return {**chart, "fieldtype": "Currency", "options": "currency", "currency": reporting_currency()}
 
 
 def summary(label: str, value, datatype: str = "Int", indicator: str = "Blue", **extra) -> dict:
+	if datatype == "Currency":
+		extra.setdefault("currency", reporting_currency())
 	return {"label": _(label), "value": value, "datatype": datatype, "indicator": indicator, **extra}
+
+
+def money_message() -> str:
+	return report_note()
 
 
 def sales_targets(filters: SalesFilters, months: list[date]) -> list[Target]:
 	"""Sales people's Month and Quarter targets that touch `months` (sorted); with a territory filter, only
-	those set for that territory or below. A restricted sales user gets their own only."""
+	those set for that territory or below. What the user may see of them (a restricted sales user: their
+	own)."""
 	target = frappe.qb.DocType("CX Sales Target")
 	query = (
 		frappe.qb.from_(target)
@@ -148,8 +186,8 @@ def sales_targets(filters: SalesFilters, months: list[date]) -> list[Target]:
 	)
 	if filters.owner:
 		query = query.where(target.sales_person == filters.owner)
-	if session_restricted():
-		query = query.where(target.sales_person == frappe.session.user)
+	if (visible := match_conditions("CX Sales Target")) is not None:
+		query = query.where(visible)
 	if filters.territory:
 		query = query.where(target.territory.isin(filters.territories))
 	return [

@@ -1,40 +1,37 @@
-"""Follow ERPNext in and out: opportunity items link to ERPNext's Item while ERPNext is installed."""
+"""Follow ERPNext in and out without breaking a record (see items.py).
+
+Frappe calls the app-install hooks for every app; they act only for ERPNext, and the uninstall side only
+once ERPNext is really gone: `uninstall-app --dry-run` runs the same hooks and must change nothing.
+"""
 
 import frappe
-from frappe.custom.doctype.property_setter.property_setter import make_property_setter
 
-from crm_app.utils import erpnext_installed
+from crm_app.integrations.erpnext.items import follow_item_type_default, products_for_departed_items
 
-ITEM_LINK = ("CX Opportunity Item", "item")
+# Before opportunity lines said what they sell, a Property Setter switched their one link to Item.
+LEGACY_ITEM_LINK = {"doc_type": "CX Opportunity Item", "field_name": "item", "property": "options"}
+
+
+def remove_legacy_item_link() -> None:
+	if frappe.db.exists("Property Setter", LEGACY_ITEM_LINK):
+		frappe.db.delete("Property Setter", LEGACY_ITEM_LINK)
+		frappe.clear_cache(doctype="CX Opportunity Item")
 
 
 def setup_erpnext_integration() -> None:
-	if not erpnext_installed():
-		return
-	doctype, fieldname = ITEM_LINK
-	make_property_setter(
-		doctype,
-		fieldname,
-		"options",
-		"Item",
-		"Text",
-		validate_fields_for_doctype=False,
-		is_system_generated=True,
-	)
-	frappe.clear_cache(doctype=doctype)
-
-
-def remove_erpnext_integration() -> None:
-	doctype, fieldname = ITEM_LINK
-	frappe.db.delete("Property Setter", {"doc_type": doctype, "field_name": fieldname, "property": "options"})
-	frappe.clear_cache(doctype=doctype)
+	"""After this app's install and migrate: follow whether ERPNext is there."""
+	remove_legacy_item_link()
+	follow_item_type_default()
 
 
 def after_app_install(app_name: str) -> None:
+	"""Nothing to convert: lines keep their CX Products, new lines default to ERPNext's Item."""
 	if app_name == "erpnext":
-		setup_erpnext_integration()
+		follow_item_type_default()
 
 
-def before_app_uninstall(app_name: str) -> None:
-	if app_name == "erpnext":
-		remove_erpnext_integration()
+def after_app_uninstall(app_name: str) -> None:
+	if app_name == "erpnext" and "erpnext" not in frappe.get_installed_apps():
+		products_for_departed_items()
+		follow_item_type_default()
+		frappe.db.commit()  # Frappe commits before the after-uninstall hooks, not after them

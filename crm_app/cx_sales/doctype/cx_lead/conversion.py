@@ -5,6 +5,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_app.exceptions import AlreadyConvertedError, LeadNotConvertibleError
+from crm_app.server_fields import insert_as_server, save_as_server
 
 NOT_CONVERTIBLE = ("Lost", "Unqualified")
 SAVEPOINT = "cx_convert_lead"
@@ -19,11 +20,11 @@ def convert_lead(
 	sales_stage: str | None = None,
 ) -> dict:
 	"""Convert `lead` into a CX Customer with a Contact, and an opportunity if asked; link all back."""
-	# Lock the row so two simultaneous conversions cannot both pass the check below.
-	frappe.db.get_value("CX Lead", lead, "name", for_update=True)
-	doc = frappe.get_doc("CX Lead", lead)
-	doc.check_permission("write")
+	frappe.get_doc("CX Lead", lead).check_permission("write")
 	frappe.has_permission("CX Customer", "create", throw=True)
+	# Only now lock the row, and read it as committed: of two simultaneous conversions the second waits
+	# here, then finds the lead converted.
+	doc = frappe.get_doc("CX Lead", lead, for_update=True)
 	validate_convertible(doc)
 
 	# All or nothing, also when called outside a web request (jobs, demo data, tests).
@@ -54,7 +55,7 @@ def _convert(doc, create_opportunity, opportunity_title, opportunity_amount, sal
 			"converted_by": frappe.session.user,
 		}
 	)
-	doc.save()
+	save_as_server(doc)  # the customer, the opportunity and the conversion stamp are read-only
 	return {
 		"customer": customer.name,
 		"contact": contact.name,
@@ -79,7 +80,7 @@ def validate_convertible(doc) -> None:
 
 
 def make_customer(lead):
-	return frappe.get_doc(
+	customer = frappe.get_doc(
 		{
 			"doctype": "CX Customer",
 			"customer_name": lead.organization_name or lead.lead_name,
@@ -90,7 +91,8 @@ def make_customer(lead):
 			"website": lead.website,
 			"lead": lead.name,
 		}
-	).insert()
+	)
+	return insert_as_server(customer)  # `lead` is read-only: only a conversion sets it
 
 
 def make_contact(lead, customer):

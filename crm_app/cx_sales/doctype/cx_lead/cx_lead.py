@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from crm_app import ownership, scoring
+from crm_app.campaigns import queue_campaign_refresh
 from crm_app.core.names import full_name
 from crm_app.exceptions import LeadNotConvertibleError
 from crm_app.utils import normalize_phone_fields
@@ -67,6 +68,14 @@ class CXLead(Document):
 				phones=(self.mobile_no, self.phone),
 				organization=self.organization_name,
 			)
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		if not before or self.has_value_changed("campaign"):
+			queue_campaign_refresh(self.campaign, before.campaign if before else None)
+
+	def on_trash(self):
+		queue_campaign_refresh(self.campaign)
 
 
 def on_doctype_update():

@@ -2,6 +2,11 @@
 // For license information, please see license.txt
 
 frappe.ui.form.on("CX Opportunity", {
+	setup(frm) {
+		frm.set_query("item_type", "items", () => ({
+			filters: { name: ["in", ["CX Product", "Item"]] },
+		}));
+	},
 	refresh(frm) {
 		if (frm.is_new()) return;
 		crm_app.add_activity_buttons(frm);
@@ -15,6 +20,11 @@ frappe.ui.form.on("CX Opportunity", {
 });
 
 frappe.ui.form.on("CX Opportunity Item", {
+	items_add(frm, cdt, cdn) {
+		// ERPNext's Item where ERPNext is installed, else the app's own CX Product.
+		const item_type = frappe.boot.versions && frappe.boot.versions.erpnext ? "Item" : "CX Product";
+		frappe.model.set_value(cdt, cdn, "item_type", item_type);
+	},
 	qty: update_amount,
 	rate: update_amount,
 });

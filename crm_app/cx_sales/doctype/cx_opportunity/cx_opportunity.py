@@ -4,11 +4,20 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt, now_datetime, nowdate
+from frappe.utils import flt, getdate, now_datetime, nowdate
 
-from crm_app import ownership
+from crm_app import money, ownership
+from crm_app.campaigns import queue_campaign_refresh
 from crm_app.core import pipeline
-from crm_app.exceptions import LostReasonRequiredError, MissingPartyError, OpportunityClosedError
+from crm_app.exceptions import (
+	LostReasonRequiredError,
+	MissingExchangeRateError,
+	MissingPartyError,
+	OpportunityClosedError,
+	ProbabilityRangeError,
+)
+from crm_app.integrations.erpnext.items import set_item_types
+from crm_app.server_fields import imported_history, save_as_server
 from crm_app.utils import get_settings
 
 
@@ -17,10 +26,12 @@ class CXOpportunity(Document):
 		self.validate_party()
 		self.set_party_name()
 		self.set_defaults()
+		set_item_types(self.items)
 		self.set_item_amounts()
 		self.set_probability()
 		self.validate_closing()
 		self.weighted_amount = pipeline.weighted_amount(self.amount, self.probability)
+		self.set_base_amounts()
 		self.set_forecast_category()
 		self.log_stage_change()
 		self.warn_if_worked_by_others()
@@ -66,7 +77,50 @@ class CXOpportunity(Document):
 				old_probability=flt(before.probability) if before else None,
 				new_probability=None if self.is_new() and not self.probability else flt(self.probability),
 			)
+		if not 0 <= flt(probability) <= 100:
+			frappe.throw(
+				_("Probability must be between 0 and 100, not {0}.").format(flt(probability)),
+				ProbabilityRangeError,
+			)
 		self.probability = pipeline.probability_for_status(self.status, flt(probability))
+
+	def set_base_amounts(self):
+		"""The amounts in the reporting currency, at Currency Exchange's rate where there is one, else at
+		the rate entered on the deal. A closed deal keeps the rate of the day it closed."""
+		self.base_currency = money.reporting_currency()
+		before = self.get_doc_before_save()
+		if self.currency == self.base_currency:
+			self.exchange_rate, self.exchange_rate_date = 1, None
+		elif self.keeps_closing_rate(before):
+			self.exchange_rate, self.exchange_rate_date = before.exchange_rate, before.exchange_rate_date
+		else:
+			on = getdate(self.closed_on) if self.status != pipeline.OPEN and self.closed_on else getdate()
+			found = money.exchange_rate(self.currency, self.base_currency, on)
+			if found:
+				self.exchange_rate, self.exchange_rate_date = found
+			elif flt(self.exchange_rate) > 0:
+				entered_now = not before or self.has_value_changed("exchange_rate")
+				self.exchange_rate_date = on if entered_now else before.exchange_rate_date or on
+			else:
+				frappe.throw(
+					_("Enter the exchange rate from {0} to {1}: there is none for {2}.").format(
+						self.currency, self.base_currency, frappe.format(on, "Date")
+					),
+					MissingExchangeRateError,
+					title=_("Exchange Rate Missing"),
+				)
+		self.base_amount = flt(flt(self.amount) * flt(self.exchange_rate), 2)
+		self.base_weighted_amount = pipeline.weighted_amount(self.base_amount, self.probability)
+
+	def keeps_closing_rate(self, before) -> bool:
+		return bool(
+			before
+			and self.status in pipeline.CLOSED_STATUSES
+			and before.status == self.status
+			and before.currency == self.currency
+			and before.base_currency == self.base_currency
+			and flt(before.exchange_rate) > 0
+		)
 
 	def validate_closing(self):
 		if self.status == pipeline.LOST and not self.lost_reason:
@@ -75,7 +129,9 @@ class CXOpportunity(Document):
 			)
 		if self.status == pipeline.OPEN:
 			self.lost_reason = self.lost_detail = self.closed_on = None
-		elif self.has_value_changed("status") or not self.closed_on:
+		elif (self.has_value_changed("status") or not self.closed_on) and "closed_on" not in imported_history(
+			self
+		):
 			self.closed_on = nowdate()
 
 	def set_forecast_category(self):
@@ -111,11 +167,21 @@ class CXOpportunity(Document):
 				"stage_history",
 				{"stage": self.sales_stage, "entered_on": now, "changed_by": frappe.session.user},
 			)
-			self.stage_changed_on = now
+			if "stage_changed_on" not in imported_history(self):
+				self.stage_changed_on = now
 
 	def warn_if_worked_by_others(self):
 		if self.is_new() or self.has_value_changed("customer") or self.has_value_changed("lead"):
 			ownership.warn_about_other_owners(self)
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		watched = ("campaign", "status", "base_amount")
+		if not before or any(self.has_value_changed(field) for field in watched):
+			queue_campaign_refresh(self.campaign, before.campaign if before else None)
+
+	def on_trash(self):
+		queue_campaign_refresh(self.campaign)
 
 	@frappe.whitelist(methods=["POST"])
 	def mark_won(self):
@@ -140,7 +206,7 @@ class CXOpportunity(Document):
 				OpportunityClosedError,
 			)
 		self.status = status
-		self.save()
+		save_as_server(self)  # status and the lost reason are read-only on the form
 
 
 def stage_probability(stage: str | None) -> float | None:
@@ -167,12 +233,26 @@ def on_doctype_update():
 			"opportunity_owner",
 			"territory",
 			"forecast_category",
-			"weighted_amount",
+			"base_weighted_amount",
 		],
-		"forecast_open_index",
+		OPEN_FORECAST_INDEX,
 	)
 	frappe.db.add_index(
 		"CX Opportunity",
-		["status", "closed_on", "opportunity_owner", "territory", "forecast_category", "amount", "creation"],
-		"forecast_closed_index",
+		[
+			"status",
+			"closed_on",
+			"opportunity_owner",
+			"territory",
+			"forecast_category",
+			"base_amount",
+			"creation",
+		],
+		CLOSED_FORECAST_INDEX,
 	)
+	# They covered the amounts in each deal's own currency, which the reports no longer add.
+	frappe.db.sql_ddl("alter table `tabCX Opportunity` drop index if exists `forecast_open_index`")
+	frappe.db.sql_ddl("alter table `tabCX Opportunity` drop index if exists `forecast_closed_index`")
+
+
+OPEN_FORECAST_INDEX, CLOSED_FORECAST_INDEX = "forecast_open_base_index", "forecast_closed_base_index"

@@ -13,6 +13,7 @@ from crm_app.exceptions import (
 	InvalidPeriodError,
 	TargetOwnerMissingError,
 )
+from crm_app.money import reporting_currency
 
 TARGET_FIELDS = ("sales_person", "territory", "period_type", "period_start", "target_amount", "target_deals")
 
@@ -23,7 +24,7 @@ class CXSalesTarget(Document):
 		self.set_period_end()
 		self.validate_open_period()
 		self.validate_unique()
-		self.currency = self.currency or frappe.db.get_default("currency")
+		self.currency = self.currency or reporting_currency()
 
 	def validate_owner(self):
 		if not (self.sales_person or self.territory):

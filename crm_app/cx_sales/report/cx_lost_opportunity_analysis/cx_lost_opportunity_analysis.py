@@ -22,9 +22,11 @@ from crm_app.cx_sales.report.common import (
 	currency_column,
 	group_key,
 	in_period,
+	money_message,
 	parse_filters,
 	record_criteria,
 	summary,
+	with_currency,
 )
 
 REASON, COMPETITOR, STAGE = "Reason", "Competitor", "Stage"
@@ -44,8 +46,8 @@ def execute(filters: dict | None = None):
 	rows = shares(groups, total_count, total_amount)
 	return (
 		columns(group_by),
-		[as_dict(row) for row in rows],
-		None,
+		with_currency([as_dict(row) for row in rows]),
+		money_message(),
 		chart(rows, group_by),
 		report_summary(total_count, total_amount, rows),
 	)
@@ -63,14 +65,14 @@ def lost_deals(filters: SalesFilters):
 
 def lost_totals(filters: SalesFilters) -> tuple[int, float]:
 	opportunity = frappe.qb.DocType(OPPORTUNITY)
-	count, amount = lost_deals(filters).select(Count("*"), Sum(opportunity.amount)).run()[0]
+	count, amount = lost_deals(filters).select(Count("*"), Sum(opportunity.base_amount)).run()[0]
 	return int(count or 0), float(amount or 0)
 
 
 def field_groups(filters: SalesFilters, group_by: str) -> list[tuple]:
 	opportunity = frappe.qb.DocType(OPPORTUNITY)
 	field = group_key(opportunity[GROUP_FIELDS[group_by]])
-	return lost_deals(filters).select(field, Count("*"), Sum(opportunity.amount)).groupby(field).run()
+	return lost_deals(filters).select(field, Count("*"), Sum(opportunity.base_amount)).groupby(field).run()
 
 
 def competitor_groups(filters: SalesFilters) -> list[tuple]:
@@ -84,7 +86,7 @@ def competitor_groups(filters: SalesFilters) -> list[tuple]:
 			& (rival.parenttype == OPPORTUNITY)
 			& (rival.parentfield == "competitors")
 		)
-		.select(rival.competitor, Count("*"), Sum(opportunity.amount))
+		.select(rival.competitor, Count("*"), Sum(opportunity.base_amount))
 		.groupby(rival.competitor)
 		.run()
 	)

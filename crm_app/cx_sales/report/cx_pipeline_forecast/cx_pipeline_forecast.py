@@ -39,10 +39,13 @@ from crm_app.cx_sales.report.common import (
 	column,
 	currency_column,
 	in_period,
+	money_chart,
+	money_message,
 	parse_filters,
 	record_criteria,
 	sales_targets,
 	summary,
+	with_currency,
 )
 
 FIELDNAMES = {PIPELINE: "pipeline", BEST_CASE: "best_case", COMMIT: "commit", CLOSED: "closed"}
@@ -55,7 +58,7 @@ def execute(filters: dict | None = None):
 	targets = monthly_targets(sales_targets(sales_filters, months))
 	pivot = forecast_pivot(deal_rows(sales_filters), targets, months)
 	totals = forecast_by_month(pivot, months)
-	return columns(), rows(pivot), None, chart(totals), report_summary(totals)
+	return columns(), with_currency(rows(pivot)), money_message(), chart(totals), report_summary(totals)
 
 
 def deal_rows(filters: SalesFilters) -> list[tuple[date, str, str, str | None, float]]:
@@ -79,8 +82,8 @@ def deal_rows(filters: SalesFilters) -> list[tuple[date, str, str, str | None, f
 			.groupby(month, opportunity.opportunity_owner, opportunity.status, opportunity.forecast_category)
 		)
 
-	query = grouped(OPEN, "expected_close_date", "weighted_amount").union_all(
-		grouped(WON, "closed_on", "amount")
+	query = grouped(OPEN, "expected_close_date", "base_weighted_amount").union_all(
+		grouped(WON, "closed_on", "base_amount")
 	)
 	return [
 		(getdate(month), owner, status, category, float(amount or 0))
@@ -129,13 +132,14 @@ def chart(totals: dict[date, dict[str, float]]) -> dict:
 	datasets.append(
 		{"name": _("Target"), "chartType": "line", "values": [month["target"] for month in totals.values()]}
 	)
-	return {
-		"data": {"labels": [month_label(month) for month in totals], "datasets": datasets},
-		"type": "axis-mixed",
-		"barOptions": {"stacked": 1},
-		"colors": [*(COLORS[category] for category in FORECAST_COLUMNS), "#ff5858"],
-		"fieldtype": "Currency",
-	}
+	return money_chart(
+		{
+			"data": {"labels": [month_label(month) for month in totals], "datasets": datasets},
+			"type": "axis-mixed",
+			"barOptions": {"stacked": 1},
+			"colors": [*(COLORS[category] for category in FORECAST_COLUMNS), "#ff5858"],
+		}
+	)
 
 
 def report_summary(totals: dict[date, dict[str, float]]) -> list[dict]:

@@ -8,9 +8,10 @@
 - Win rate: won / (won + lost) of their opportunities closed in the period; average deal size and sales
   cycle (days from creation to close) over the won ones.
 - Activities in the period: calls they logged, meetings they own (Events with a lead, customer or
-  opportunity as participant, not cancelled) and emails they sent on those records. The territory,
-  source and campaign filters narrow leads and deals, not activities; under them, reps with activities
-  only (no lead, closed deal or target) are left out.
+  opportunity as participant, not cancelled) and emails they sent on those records (the user who sent
+  them, whatever address they went out from). Only activities on records the user may see count. The
+  territory, source and campaign filters narrow leads and deals, not activities; under them, reps with
+  activities only (no lead, closed deal or target) are left out.
 - Target: the sum over every month the period touches of their Month target, else a third of their
   Quarter target; attainment: won amount / target.
 
@@ -41,13 +42,16 @@ from crm_app.cx_sales.report.common import (
 	currency_column,
 	group_key,
 	in_period,
+	money_chart,
+	money_message,
+	on_visible_records,
 	parse_filters,
 	record_criteria,
 	sales_targets,
 	session_restricted,
 	summary,
+	with_currency,
 )
-from crm_app.utils import TRACKED
 
 DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
 Greatest = CustomFunction("GREATEST", ["first", "second"])
@@ -70,7 +74,7 @@ def execute(filters: dict | None = None):
 	if sales_filters.territory or sales_filters.source or sales_filters.campaign:
 		# Activities are not narrowed by these filters: keep only reps with work under them.
 		reps = [rep for rep in reps if rep.has_pipeline]
-	return columns(), rows(reps), None, chart(reps), report_summary(reps)
+	return columns(), with_currency(rows(reps)), money_message(), chart(reps), report_summary(reps)
 
 
 def lead_rows(filters: SalesFilters) -> list[tuple]:
@@ -106,7 +110,7 @@ def deal_rows(filters: SalesFilters) -> list[tuple]:
 			owner,
 			Sum(Case().when(won, 1).else_(0)),
 			Sum(Case().when(opportunity.status == LOST, 1).else_(0)),
-			Sum(Case().when(won, opportunity.amount).else_(0)),
+			Sum(Case().when(won, opportunity.base_amount).else_(0)),
 			Avg(Case().when(won, DateDiff(opportunity.closed_on, opportunity.creation))),
 		)
 		.where(opportunity.status.isin((WON, LOST)))
@@ -134,7 +138,8 @@ def count_per_user(table, user, started, filters: SalesFilters, *criteria) -> li
 
 def call_rows(filters: SalesFilters) -> list[tuple]:
 	call = frappe.qb.DocType("CX Call Log")
-	return count_per_user(call, call.caller, call.call_start, filters)
+	on_records = on_visible_records(call.reference_doctype, call.reference_name)
+	return count_per_user(call, call.caller, call.call_start, filters, on_records)
 
 
 def meeting_rows(filters: SalesFilters) -> list[tuple]:
@@ -142,7 +147,8 @@ def meeting_rows(filters: SalesFilters) -> list[tuple]:
 	on_records = (
 		frappe.qb.from_(participant)
 		.select(participant.parent)
-		.where((participant.parenttype == "Event") & participant.reference_doctype.isin(TRACKED))
+		.where(participant.parenttype == "Event")
+		.where(on_visible_records(participant.reference_doctype, participant.reference_docname))
 	)
 	return count_per_user(
 		event,
@@ -155,14 +161,16 @@ def meeting_rows(filters: SalesFilters) -> list[tuple]:
 
 def email_rows(filters: SalesFilters) -> list[tuple]:
 	email, link = frappe.qb.DocType("Communication"), frappe.qb.DocType("Communication Link")
-	linked = frappe.qb.from_(link).select(link.parent).where(link.link_doctype.isin(TRACKED))
+	linked = (
+		frappe.qb.from_(link).select(link.parent).where(on_visible_records(link.link_doctype, link.link_name))
+	)
 	sent_email = (
 		(email.communication_type == "Communication")
 		& (email.communication_medium == "Email")
 		& (email.sent_or_received == "Sent")
 	)
-	on_records = email.reference_doctype.isin(TRACKED) | email.name.isin(linked)
-	return count_per_user(email, email.sender, email.communication_date, filters, sent_email, on_records)
+	on_records = on_visible_records(email.reference_doctype, email.reference_name) | email.name.isin(linked)
+	return count_per_user(email, email.user, email.communication_date, filters, sent_email, on_records)
 
 
 def targets_by_owner(filters: SalesFilters) -> dict[str, float]:
@@ -222,18 +230,19 @@ def rows(reps: list[RepFigures]) -> list[dict]:
 
 def chart(reps: list[RepFigures]) -> dict:
 	shown = [rep for rep in reps if rep.won_amount or rep.target]
-	return {
-		"data": {
-			"labels": [rep.owner for rep in shown],
-			"datasets": [
-				{"name": _("Won Amount"), "values": [rep.won_amount for rep in shown]},
-				{"name": _("Target"), "values": [rep.target for rep in shown]},
-			],
-		},
-		"type": "bar",
-		"colors": ["#29cd42", "#ff5858"],
-		"fieldtype": "Currency",
-	}
+	return money_chart(
+		{
+			"data": {
+				"labels": [rep.owner for rep in shown],
+				"datasets": [
+					{"name": _("Won Amount"), "values": [rep.won_amount for rep in shown]},
+					{"name": _("Target"), "values": [rep.target for rep in shown]},
+				],
+			},
+			"type": "bar",
+			"colors": ["#29cd42", "#ff5858"],
+		}
+	)
 
 
 def report_summary(reps: list[RepFigures]) -> list[dict]:

@@ -24,6 +24,7 @@ from crm_app.cx_sales.report.common import (
 	SalesFilters,
 	column,
 	in_period,
+	money_message,
 	parse_filters,
 	record_criteria,
 	summary,
@@ -44,7 +45,7 @@ def execute(filters: dict | None = None):
 			(_("Won"), won),
 		]
 	)
-	return columns(), rows(steps), None, chart(steps), report_summary(steps, won_amount)
+	return columns(), rows(steps), money_message(), chart(steps), report_summary(steps, won_amount)
 
 
 def lead_counts(filters: SalesFilters) -> tuple[int, int]:
@@ -69,7 +70,7 @@ def opportunity_counts(filters: SalesFilters) -> tuple[int, int, float]:
 		.select(
 			Sum(Case().when(created, 1).else_(0)),
 			Sum(Case().when(won, 1).else_(0)),
-			Sum(Case().when(won, opportunity.amount).else_(0)),
+			Sum(Case().when(won, opportunity.base_amount).else_(0)),
 		)
 		.where(created | won)
 		.where(record_criteria(OPPORTUNITY, filters))

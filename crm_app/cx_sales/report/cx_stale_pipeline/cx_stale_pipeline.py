@@ -27,9 +27,11 @@ from crm_app.cx_sales.report.common import (
 	currency_column,
 	group_key,
 	in_period,
+	money_message,
 	parse_filters,
 	record_criteria,
 	summary,
+	with_currency,
 )
 from crm_app.utils import ACTIVE_LEAD_STATUSES
 
@@ -55,7 +57,7 @@ def execute(filters: dict | None = None):
 	shown = oldest_first(records, LIMIT)
 	for row in shown:
 		row["days_idle"] = days_idle(row["last_activity"], today)
-	return columns(), shown, None, chart(counts), report_summary(counts, len(shown))
+	return columns(), with_currency(shown), money_message(), chart(counts), report_summary(counts, len(shown))
 
 
 def setting(fieldname: str) -> int:
@@ -93,7 +95,7 @@ def stale_records(doctype: str, filters: SalesFilters, idle_before: datetime) ->
 		.limit(LIMIT)
 	)
 	if doctype == OPPORTUNITY:
-		query = query.select(table.amount)
+		query = query.select(table.base_amount.as_("amount"))
 	return [
 		{**row, "record_type": doctype, "record": row.name, "type": _(type_label(doctype))}
 		for row in query.run(as_dict=True)
@@ -106,7 +108,7 @@ def stale_counts(doctype: str, filters: SalesFilters, idle_before: datetime) -> 
 	owner = group_key(table[SOURCES[doctype][1]])
 	query = stale_query(doctype, filters, idle_before).select(owner, Count("*")).groupby(owner)
 	if doctype == OPPORTUNITY:
-		query = query.select(Sum(table.amount))
+		query = query.select(Sum(table.base_amount))
 	return {row[0] or "": (int(row[1]), float(row[2] or 0) if len(row) > 2 else 0.0) for row in query.run()}
 
 

@@ -6,6 +6,7 @@ from frappe.model.document import Document
 from frappe.utils import now_datetime
 
 from crm_app.core.tickets import status_timestamps
+from crm_app.server_fields import imported_history
 
 STAMP_FIELDS = ("opened_on", "first_responded_on", "resolved_on", "closed_on")
 
@@ -30,7 +31,8 @@ class CXIssue(Document):
 		before = self.get_doc_before_save()
 		current = {field: self.get(field) for field in STAMP_FIELDS}
 		changes = status_timestamps(before.status if before else None, self.status, now_datetime(), current)
-		self.update(changes)
+		brought = imported_history(self)  # an old ticket's own times, from Data Import
+		self.update({field: value for field, value in changes.items() if field not in brought})
 
 
 def on_doctype_update():
