@@ -433,6 +433,10 @@ def main():
 		seeded["Lead"] = seed_erpnext_leads(args.leads, ensure_masters())
 
 	seeded["assignments"] = seed_assignments(args.leads)
+	from crm_app.permissions import refresh_all_assignees
+
+	refresh_all_assignees("CX Lead")  # the bulk load wrote ToDos without their hooks
+	frappe.db.commit()
 	rows = {spec["doctype"]: frappe.db.count(spec["doctype"]) for spec in specs}
 	inserts = {
 		"CX Lead": orm_insert_rate(

@@ -7,6 +7,7 @@ from frappe.query_builder.functions import Max, Min
 from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
 
 from crm_app.exceptions import InvalidDateRangeError, InvalidDateTimeError
+from crm_app.permissions import refresh_assignees
 from crm_app.utils import TRACKED
 
 # Until when held meetings have been rolled up (see refresh_time_based_rollups).
@@ -91,8 +92,16 @@ def next_follow_up(doctype: str, name: str):
 
 
 def on_todo_change(doc, method=None) -> None:
-	if doc.reference_type in TRACKED and not doc.flags.skip_cx_rollups:
-		refresh_rollups(doc.reference_type, doc.reference_name)
+	"""A ToDo is both an activity (follow-up dates) and an assignment (who may see the record)."""
+	before = doc.get_doc_before_save()
+	records = {(doc.reference_type, doc.reference_name)}
+	if before:  # a ToDo moved to another record leaves the old one's assignees behind
+		records.add((before.reference_type, before.reference_name))
+	for doctype, name in records:
+		if doctype in TRACKED:
+			refresh_assignees(doctype, name)
+			if not doc.flags.skip_cx_rollups:
+				refresh_rollups(doctype, name)
 
 
 def on_event_change(doc, method=None) -> None:

@@ -21,6 +21,9 @@ CREATED_ROLES_KEY = "crm_app_created_roles"
 # Frappe indexes Event Participants only by parent; meeting counts for scoring and activity rollups look
 # participants up by record, which without this scans the table on every lead save (47 ms at 300k rows).
 PARTICIPANT_INDEX = "cx_participant_reference_index"
+# Frappe indexes ToDo by record, not by assignee; the restricted sales user's rule reads a user's
+# assignments on every list and permission check.
+TODO_INDEX = "cx_todo_assignee_index"
 
 SEED = {
 	"CX Lead Source": (
@@ -121,20 +124,21 @@ def after_install():
 	set_default_settings()
 	create_assignment_rules()
 	set_default_scoring()
-	add_participant_index()
+	add_indexes_on_frappe_tables()
 	set_display_currency()
 	setup_erpnext_integration()
 
 
 def after_migrate():
 	create_roles()
-	add_participant_index()
+	add_indexes_on_frappe_tables()
 	set_display_currency()
 	setup_erpnext_integration()
 
 
-def add_participant_index() -> None:
+def add_indexes_on_frappe_tables() -> None:
 	frappe.db.add_index("Event Participants", ["reference_doctype", "reference_docname"], PARTICIPANT_INDEX)
+	frappe.db.add_index("ToDo", ["allocated_to", "reference_type", "reference_name", "status"], TODO_INDEX)
 
 
 def create_roles() -> None:
@@ -347,6 +351,7 @@ def after_uninstall():
 	frappe.db.sql_ddl(
 		"alter table `tabEvent Participants` drop index if exists cx_participant_reference_index"
 	)
+	frappe.db.sql_ddl("alter table `tabToDo` drop index if exists cx_todo_assignee_index")
 	frappe.db.commit()
 
 

@@ -22,6 +22,7 @@ from functools import cache
 import frappe
 from frappe import _
 from frappe.query_builder import Criterion, Parameter
+from frappe.query_builder.functions import Count, Min
 from pypika.terms import Term
 
 from crm_app.utils import OWNER_FIELD
@@ -47,7 +48,12 @@ def is_restricted(user: str, doctype: str | None = None) -> bool:
 
 
 def own_or_assigned(doctype: str, user: str | Term) -> Criterion:
-	"""The record's owner field is `user`, or a ToDo (not cancelled) assigns it to `user`."""
+	"""The record's owner field is `user`, or a ToDo (not cancelled) assigns it to `user`.
+
+	Assignments are read from the record itself (`assigned_user`, kept by `refresh_assignees`) and from
+	the ToDos only for records with several assignees. Every column the test needs is in the record's
+	(status, modified, owner, assigned_user, several_assignees) index, so a restricted list or count reads
+	that index alone instead of probing the ToDos for each of a million rows."""
 	table = frappe.qb.DocType(doctype)
 	todo = frappe.qb.DocType("ToDo")
 	assigned = (
@@ -55,7 +61,62 @@ def own_or_assigned(doctype: str, user: str | Term) -> Criterion:
 		.select(todo.reference_name)
 		.where((todo.allocated_to == user) & (todo.reference_type == doctype) & (todo.status != "Cancelled"))
 	)
-	return (table[OWNER_FIELD[doctype]] == user) | table.name.isin(assigned)
+	return (
+		(table[OWNER_FIELD[doctype]] == user)
+		| (table.assigned_user == user)
+		| ((table.several_assignees == 1) & table.name.isin(assigned))
+	)
+
+
+def refresh_assignees(doctype: str, name: str) -> None:
+	"""Keep `assigned_user` / `several_assignees` of one record in step with its ToDos."""
+	if doctype not in ASSIGNABLE or not name:
+		return
+	todo = frappe.qb.DocType("ToDo")
+	users = (
+		frappe.qb.from_(todo)
+		.select(todo.allocated_to)
+		.distinct()
+		.where((todo.reference_type == doctype) & (todo.reference_name == name))
+		.where((todo.status != "Cancelled") & todo.allocated_to.isnotnull())
+		.run(pluck=True)
+	)
+	values = {
+		"assigned_user": users[0] if len(users) == 1 else None,
+		"several_assignees": int(len(users) > 1),
+	}
+	if frappe.db.exists(doctype, name):
+		frappe.db.set_value(doctype, name, values, update_modified=False)
+
+
+def refresh_all_assignees(doctype: str) -> None:
+	"""`refresh_assignees` for every record of `doctype` at once (migration, bulk loads): one grouped
+	read of the ToDos, then chunked updates of the records whose values differ."""
+	table, todo = frappe.qb.DocType(doctype), frappe.qb.DocType("ToDo")
+	grouped = (
+		frappe.qb.from_(todo)
+		.select(todo.reference_name, Min(todo.allocated_to), Count(todo.allocated_to).distinct())
+		.where(
+			(todo.reference_type == doctype) & (todo.status != "Cancelled") & todo.allocated_to.isnotnull()
+		)
+		.groupby(todo.reference_name)
+		.run()
+	)
+	wanted = {name: (one if users == 1 else None, int(users > 1)) for name, one, users in grouped}
+	current = (
+		frappe.qb.from_(table)
+		.select(table.name, table.assigned_user, table.several_assignees)
+		.where(table.assigned_user.isnotnull() | (table.several_assignees == 1))
+		.run()
+	)
+	stale = {name: (None, 0) for name, _user, _several in current if name not in wanted}
+	unchanged = {(name, user, several) for name, user, several in current}
+	changes = {
+		name: {"assigned_user": user, "several_assignees": several}
+		for name, (user, several) in {**stale, **wanted}.items()
+		if (name, user, several) not in unchanged
+	}
+	frappe.db.bulk_update(doctype, changes, chunk_size=500, update_modified=False)
 
 
 def visible_names(doctype: str, user: str | Term):

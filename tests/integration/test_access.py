@@ -116,6 +116,34 @@ class TestSelfAssignment(RestrictedCase):
 		self.assertTrue(self.can(ALICE, "write", "CX Lead", theirs.name))
 		self.assertIn(theirs.name, self.listed(ALICE, "CX Lead"))
 
+	def test_access_follows_every_assignment_and_ends_with_it(self):
+		from frappe.desk.form.assign_to import add as assign
+		from frappe.desk.form.assign_to import remove as unassign
+
+		carol = make_user("carol.access@example.com", "Sales User")
+		lead = make_lead(first_name="Shared", last_name="Work", lead_owner=BOB)
+		frappe.set_user(MANAGER)
+		assign({"assign_to": [ALICE], "doctype": "CX Lead", "name": lead.name, "description": "one"})
+		self.assertEqual(
+			frappe.db.get_value("CX Lead", lead.name, ["assigned_user", "several_assignees"]), (ALICE, 0)
+		)
+		assign({"assign_to": [carol], "doctype": "CX Lead", "name": lead.name, "description": "two"})
+		self.assertEqual(
+			frappe.db.get_value("CX Lead", lead.name, ["assigned_user", "several_assignees"]), (None, 1)
+		)
+		frappe.set_user("Administrator")
+		self.assertIn(lead.name, self.listed(ALICE, "CX Lead"))
+		self.assertIn(lead.name, self.listed(carol, "CX Lead"))
+		frappe.set_user(MANAGER)
+		unassign("CX Lead", lead.name, ALICE)
+		frappe.set_user("Administrator")
+		self.assertNotIn(lead.name, self.listed(ALICE, "CX Lead"))
+		self.assertFalse(self.can(ALICE, "read", "CX Lead", lead.name))
+		self.assertTrue(self.can(carol, "write", "CX Lead", lead.name))
+		self.assertEqual(
+			frappe.db.get_value("CX Lead", lead.name, ["assigned_user", "several_assignees"]), (carol, 0)
+		)
+
 	def test_own_record_can_be_self_assigned(self):
 		own = make_lead(first_name="Own", lead_owner=ALICE)
 		frappe.set_user(ALICE)

@@ -95,6 +95,8 @@ def link_target(doctype: str) -> str:
 
 
 def forged_value(df, current=None):
+	if df.fieldtype == "Check":
+		return 0 if current else 1
 	if df.fieldtype in ("Int", "Float", "Currency", "Percent"):
 		return FORGED_NUMBER
 	if df.fieldtype == "Datetime":

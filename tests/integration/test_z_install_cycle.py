@@ -5,7 +5,7 @@ Runs last (file name) on the suite's own fresh site, through the same CLI a user
 
 import frappe
 
-from crm_app.install import PARTICIPANT_INDEX, app_doctypes
+from crm_app.install import PARTICIPANT_INDEX, TODO_INDEX, app_doctypes
 
 from .factories import CXTestCase
 from .site_cli import bench, fresh_read
@@ -26,7 +26,8 @@ def leftovers() -> dict:
 		),
 		"indexes": frappe.db.sql(
 			"show index from `tabEvent Participants` where key_name = %s", PARTICIPANT_INDEX
-		),
+		)
+		+ frappe.db.sql("show index from `tabToDo` where key_name = %s", TODO_INDEX),
 	}
 	for doctype, field in (
 		("DocPerm", "parent"),
@@ -74,7 +75,10 @@ def data_snapshot() -> dict:
 		)
 	)
 	found["scheduled jobs"] = frappe.db.count("Scheduled Job Type", {"method": ("like", "crm_app.%")})
-	found["index"] = bool(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
+	found["indexes"] = [
+		bool(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX)),
+		bool(frappe.db.has_index("tabToDo", TODO_INDEX)),
+	]
 	found["tables"] = len(frappe.db.sql("show tables like 'tabCX %%'"))
 	found["doctypes"] = frappe.db.count("DocType", {"name": ("like", "CX %")})
 	found["leads"] = frappe.db.count("CX Lead")
@@ -119,6 +123,7 @@ class TestInstallCycle(CXTestCase):
 	def test_uninstall_conflict_reinstall_migrate(self):
 		self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": ("like", "crm_app.%")}))
 		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
+		self.assertTrue(frappe.db.has_index("tabToDo", TODO_INDEX))
 		frappe.db.commit()
 		result = bench("uninstall-app", "crm_app", "--yes", "--no-backup", "--force")
 		self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -156,6 +161,7 @@ class TestInstallCycle(CXTestCase):
 		self.assertIn("crm_app", frappe.get_installed_apps())
 		self.assertTrue(frappe.db.exists("Workspace", "Customer Relations"))
 		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
+		self.assertTrue(frappe.db.has_index("tabToDo", TODO_INDEX))
 		board = frappe.get_doc("Kanban Board", "CX Opportunities by Stage")
 		columns = [column.column_name for column in board.columns]
 		self.assertEqual(len(columns), len(set(columns)), "each stage is one Kanban column")

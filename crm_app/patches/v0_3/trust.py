@@ -1,11 +1,12 @@
 """Sites installed before the trust issue: opportunity lines say what they sell, deals carry base amounts,
-reminder keys become digests, campaigns get their figures."""
+reminder keys become digests, campaigns get their figures, records carry their assignees."""
 
 import frappe
 
 from crm_app.campaigns import refresh_all_campaign_rollups
 from crm_app.integrations.erpnext.setup import LEGACY_ITEM_LINK, remove_legacy_item_link
 from crm_app.money import recompute_base_amounts
+from crm_app.permissions import ASSIGNABLE, refresh_all_assignees
 from crm_app.utils import erpnext_installed
 
 
@@ -17,6 +18,8 @@ def execute():
 	)
 	recompute_base_amounts()
 	refresh_all_campaign_rollups()
+	for doctype in ASSIGNABLE:
+		refresh_all_assignees(doctype)
 
 
 def set_item_types() -> None:

@@ -222,8 +222,10 @@ def first_stage() -> str | None:
 
 
 def on_doctype_update():
-	frappe.db.add_index("CX Opportunity", ["status", "modified"])
-	frappe.db.add_index("CX Opportunity", ["opportunity_owner", "modified"])
+	from crm_app.cx_sales.doctype.cx_lead.cx_lead import add_list_indexes
+
+	add_list_indexes("CX Opportunity", "opportunity_owner")
+	frappe.db.sql_ddl("alter table `tabCX Opportunity` drop index if exists `status_modified_index`")
 	# Covering indexes: the forecast and rep reports read only these, even at a million deals.
 	frappe.db.add_index(
 		"CX Opportunity",
