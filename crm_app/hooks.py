@@ -24,7 +24,12 @@ after_app_uninstall = "crm_app.integrations.erpnext.setup.after_app_uninstall"
 # Permissions: the one model of crm_app/permissions.py (README.md, "Permissions")
 # -----------
 _RULED = ("CX Lead", "CX Opportunity", "CX Customer", "CX Call Log", "CX Issue", "CX Sales Target")
-permission_query_conditions = {doctype: "crm_app.permissions.query_conditions" for doctype in _RULED}
+# Their child rows, which Frappe lists to anyone who may read the parent doctype (a document's own rows
+# are checked through the parent).
+_RULED_CHILDREN = ("CX Opportunity Item", "CX Opportunity Competitor", "CX Opportunity Stage Log")
+permission_query_conditions = {
+	doctype: "crm_app.permissions.query_conditions" for doctype in (*_RULED, *_RULED_CHILDREN)
+}
 has_permission = {doctype: "crm_app.permissions.has_permission" for doctype in _RULED}
 
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.

@@ -9,7 +9,8 @@ narrow it as usual. On top of that, with *Restrict Sales Users* in CX Settings, 
   rest);
 - call logs of those records (activities follow the record they belong to);
 - issues of those customers, unless they are in the Support Team too;
-- their own sales targets.
+- their own sales targets;
+- the child rows (opportunity lines, competitors, stage history) of the records they reach.
 
 Each rule is one query-builder criterion, used for the list/report/search/API filter
 (`permission_query_conditions`), for the single-document check (`has_permission`) and, through
@@ -38,6 +39,7 @@ def is_restricted(user: str, doctype: str | None = None) -> bool:
 		return False
 	if not frappe.db.get_single_value("CX Settings", "restrict_sales_users", cache=True):
 		return False
+	doctype = CHILD_TABLES.get(doctype, doctype)
 	roles = set(frappe.get_roles(user))
 	if doctype in SUPPORT_DOCTYPES and "Support Team" in roles:
 		return False
@@ -143,6 +145,20 @@ def own_target(doctype: str, user: str | Term) -> Criterion:
 	return frappe.qb.DocType(doctype).sales_person == user
 
 
+# Child tables of ruled doctypes: Frappe lets any user who may read the parent doctype list their rows
+# (`frappe.client.get_list("CX Opportunity Item", parent="CX Opportunity")`) under their own conditions.
+CHILD_TABLES = {
+	"CX Opportunity Item": "CX Opportunity",
+	"CX Opportunity Competitor": "CX Opportunity",
+	"CX Opportunity Stage Log": "CX Opportunity",
+}
+
+
+def follows_parent(doctype: str, user: str | Term) -> Criterion:
+	table, parent = frappe.qb.DocType(doctype), CHILD_TABLES[doctype]
+	return (table.parenttype == parent) & table.parent.isin(visible_names(parent, user))
+
+
 RULES: dict[str, Callable[[str, str | Term], Criterion]] = {
 	"CX Lead": own_or_assigned,
 	"CX Opportunity": own_or_assigned,
@@ -150,6 +166,7 @@ RULES: dict[str, Callable[[str, str | Term], Criterion]] = {
 	"CX Call Log": follows_reference,
 	"CX Issue": follows_customer,
 	"CX Sales Target": own_target,
+	**{child: follows_parent for child in CHILD_TABLES},
 }
 
 
@@ -221,13 +238,16 @@ def match_conditions(doctype: str, user: str | None = None) -> Criterion | None:
 def validate_assignment(todo, method=None) -> None:
 	"""ToDo `validate`: a ToDo is an assignment, and an assignment opens a record to a restricted user,
 	so only someone who may write the record hands it out. Frappe lets every user create ToDos and
-	checks nothing about the record they point at. Assignment Rules assign on their own authority: a
-	ToDo from an enabled rule for that doctype, to one of its users, passes."""
+	checks nothing about the record they point at.
+
+	Assignment Rules run as the user who saved the record, who may write it; only a guest's save (a web
+	form) has a rule assign what the guest may not write: such a ToDo passes if an enabled rule for that
+	doctype gave it to one of its users. A guest cannot create ToDos through the API."""
 	if todo.reference_type not in RULES or not todo.reference_name:
 		return
 	if not (todo.is_new() or assignment_changed(todo)):
 		return
-	if from_assignment_rule(todo):
+	if frappe.session.user == "Guest" and from_assignment_rule(todo):
 		return
 	if not frappe.has_permission(todo.reference_type, "write", todo.reference_name):
 		frappe.throw(

@@ -95,16 +95,17 @@ def history_allowed() -> bool:
 
 def save_as_server(doc, **kwargs):
 	"""Save a document whose read-only fields this server code has set on purpose."""
-	doc.flags.set_by_server = True
-	try:
-		return doc.save(**kwargs)
-	finally:
-		doc.flags.set_by_server = False
+	return _as_server(doc.save, doc, **kwargs)
 
 
 def insert_as_server(doc, **kwargs):
+	"""Insert a document whose read-only fields this server code has set on purpose."""
+	return _as_server(doc.insert, doc, **kwargs)
+
+
+def _as_server(write, doc, **kwargs):
 	doc.flags.set_by_server = True
 	try:
-		return doc.insert(**kwargs)
+		return write(**kwargs)
 	finally:
 		doc.flags.set_by_server = False

@@ -144,6 +144,28 @@ class TestSelfAssignment(RestrictedCase):
 			frappe.db.get_value("CX Lead", lead.name, ["assigned_user", "several_assignees"]), (carol, 0)
 		)
 
+	def test_naming_an_assignment_rule_does_not_help(self):
+		theirs = make_lead(first_name="Ruled", lead_owner=BOB)
+		rule = frappe.get_doc("Assignment Rule", "CX New Leads - Round Robin")
+		rule.set("users", [{"user": ALICE}])
+		rule.disabled = 0
+		rule.save()
+		self.addCleanup(rule.clear_cache)  # the rollback does not reach the rules' cache
+		frappe.set_user(ALICE)
+		with self.assertRaises(frappe.PermissionError):
+			client_insert(
+				{
+					"doctype": "ToDo",
+					"allocated_to": ALICE,
+					"reference_type": "CX Lead",
+					"reference_name": theirs.name,
+					"assignment_rule": rule.name,
+					"description": "the rule gave it to me",
+				}
+			)
+		frappe.set_user("Administrator")
+		self.assertFalse(self.can(ALICE, "read", "CX Lead", theirs.name))
+
 	def test_own_record_can_be_self_assigned(self):
 		own = make_lead(first_name="Own", lead_owner=ALICE)
 		frappe.set_user(ALICE)
@@ -239,6 +261,34 @@ class TestRecordsThatFollowTheirRecord(RestrictedCase):
 		self.assertIn(own.name, visible)
 		self.assertNotIn(theirs.name, visible)
 		self.assertFalse(self.can(ALICE, "read", "CX Sales Target", theirs.name))
+
+
+class TestChildRows(RestrictedCase):
+	def test_child_rows_of_a_colleagues_deal_stay_hidden(self):
+		from frappe.client import get_list
+
+		from .factories import make_product
+
+		theirs = make_opportunity(opportunity_owner=BOB, items=[{**make_product(), "qty": 2, "rate": 999}])
+		own = make_opportunity(opportunity_owner=ALICE, items=[{**make_product(), "qty": 1, "rate": 5}])
+		frappe.set_user(ALICE)
+		for child in ("CX Opportunity Item", "CX Opportunity Stage Log"):
+			parents = {
+				row["parent"]
+				for row in get_list(child, fields=["parent"], parent="CX Opportunity", limit_page_length=0)
+			}
+			self.assertIn(own.name, parents, child)
+			self.assertNotIn(theirs.name, parents, child)
+		frappe.set_user("Administrator")
+
+	def test_every_child_table_of_a_ruled_doctype_has_a_rule(self):
+		from crm_app.permissions import RULES
+
+		hooks = frappe.get_hooks("permission_query_conditions")
+		for doctype in [d for d in RULES if not frappe.get_meta(d).istable]:
+			for table in frappe.get_meta(doctype).get_table_fields():
+				self.assertIn(table.options, RULES, f"{doctype}.{table.fieldname}")
+				self.assertIn(table.options, hooks, f"{doctype}.{table.fieldname}")
 
 
 class TestHooksGiveAnExplicitAnswer(RestrictedCase):
