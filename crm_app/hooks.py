@@ -32,6 +32,9 @@ permission_query_conditions = {
 }
 has_permission = {doctype: "crm_app.permissions.has_permission" for doctype in _RULED}
 
+# Frappe's global search (the awesome bar) shows any record of a readable doctype: apply the rules too.
+override_whitelisted_methods = {"frappe.utils.global_search.search": "crm_app.search.global_search"}
+
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
 standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
 

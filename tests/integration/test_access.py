@@ -263,6 +263,27 @@ class TestRecordsThatFollowTheirRecord(RestrictedCase):
 		self.assertFalse(self.can(ALICE, "read", "CX Sales Target", theirs.name))
 
 
+class TestGlobalSearch(RestrictedCase):
+	def test_the_awesome_bar_finds_only_reachable_records(self):
+		from frappe.desk.page.setup_wizard.install_fixtures import update_global_search_doctypes
+		from frappe.utils.global_search import sync_global_search
+
+		update_global_search_doctypes()  # as the setup wizard does: the app's doctypes join the search
+		frappe.cache.hdel("global_search", "search_priorities")
+		self.addCleanup(frappe.cache.hdel, "global_search", "search_priorities")
+
+		own = make_lead(first_name="Zyxwvu", last_name="Ownlead", lead_owner=ALICE)
+		theirs = make_lead(first_name="Zyxwvu", last_name="Theirlead", lead_owner=BOB)
+		sync_global_search()
+		# What the awesome bar calls, after Frappe applies the app's override.
+		search = frappe.get_attr(frappe.override_whitelisted_method("frappe.utils.global_search.search"))
+		frappe.set_user(ALICE)
+		found = {row["name"] for row in search(text="Zyxwvu")}
+		frappe.set_user("Administrator")
+		self.assertIn(own.name, found)
+		self.assertNotIn(theirs.name, found)
+
+
 class TestChildRows(RestrictedCase):
 	def test_child_rows_of_a_colleagues_deal_stay_hidden(self):
 		from frappe.client import get_list
