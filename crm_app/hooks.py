@@ -16,6 +16,9 @@ after_migrate = "crm_app.install.after_migrate"
 # Cleanup runs after the uninstall, and only when the app is really gone (not on --dry-run).
 after_uninstall = "crm_app.install.after_uninstall"
 
+# The wizard sets the system currency, the reporting currency unless CX Settings names another.
+setup_wizard_success = "crm_app.money.after_setup_wizard"
+
 # ERPNext may arrive or leave after this app: the glue follows it.
 after_app_install = "crm_app.integrations.erpnext.setup.after_app_install"
 after_app_uninstall = "crm_app.integrations.erpnext.setup.after_app_uninstall"

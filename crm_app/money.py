@@ -84,37 +84,56 @@ def enqueue_recompute() -> None:
 def recompute_base_amounts() -> None:
 	"""Convert every opportunity to the reporting currency again (it changed, or the fields are new), in a
 	few set-based statements. Deals in the reporting currency take rate 1; others the Currency Exchange
-	rate of their rate date (closing date, else today) where ERPNext has one. A deal left without a rate
-	counts as 0 until someone enters its rate; its form asks for it on the next save."""
+	rate (from their currency to the reporting one) of their rate date, the closing date or today, where
+	ERPNext keeps one. A deal left without a rate (rate 0) counts as 0 until someone enters its rate: its
+	form asks for it on the next save."""
 	currency = reporting_currency()
+	values = {"currency": currency}
 	frappe.db.sql(
 		"""update `tabCX Opportunity` set base_currency = %(currency)s, exchange_rate = 1,
 		exchange_rate_date = null, base_amount = amount, base_weighted_amount = weighted_amount
 		where ifnull(currency, '') in ('', %(currency)s)""",
-		{"currency": currency},
+		values,
 	)
 	if frappe.db.exists("DocType", "Currency Exchange"):
 		frappe.db.sql(
-			"""update `tabCX Opportunity` opp set opp.exchange_rate = (
+			"""update `tabCX Opportunity` opp set opp.exchange_rate = ifnull((
 				select ce.exchange_rate from `tabCurrency Exchange` ce
 				where ce.from_currency = opp.currency and ce.to_currency = %(currency)s and ce.for_selling = 1
 					and ce.date <= coalesce(if(opp.status = 'Open', null, opp.closed_on), curdate())
-				order by ce.date desc limit 1)
+				order by ce.date desc limit 1), 0)
 			where opp.currency != %(currency)s""",
-			{"currency": currency},
+			values,
 		)
-	else:  # a rate entered on the deal converts to the currency it was entered for, not to a new one
+		frappe.db.sql(  # only the opposite rate is kept: its inverse, as exchange_rate() takes it
+			"""update `tabCX Opportunity` opp set opp.exchange_rate = ifnull(1 / (
+				select ce.exchange_rate from `tabCurrency Exchange` ce
+				where ce.from_currency = %(currency)s and ce.to_currency = opp.currency and ce.for_selling = 1
+					and ce.date <= coalesce(if(opp.status = 'Open', null, opp.closed_on), curdate())
+					and ce.exchange_rate > 0
+				order by ce.date desc limit 1), 0)
+			where opp.currency != %(currency)s and opp.exchange_rate = 0""",
+			values,
+		)
+	else:  # a rate entered on a deal converts to the currency it was entered for, not to another one
 		frappe.db.sql(
-			"""update `tabCX Opportunity` set exchange_rate = null
+			"""update `tabCX Opportunity` set exchange_rate = 0
 			where currency != %(currency)s and ifnull(base_currency, '') != %(currency)s""",
-			{"currency": currency},
+			values,
 		)
 	frappe.db.sql(
 		"""update `tabCX Opportunity` set base_currency = %(currency)s,
-		exchange_rate_date = if(exchange_rate > 0, coalesce(if(status = 'Open', null, closed_on), curdate()), null),
-		base_amount = round(amount * ifnull(exchange_rate, 0), 2),
-		base_weighted_amount = round(weighted_amount * ifnull(exchange_rate, 0), 2)
+		exchange_rate_date = if(exchange_rate > 0,
+			coalesce(exchange_rate_date, if(status = 'Open', null, closed_on), curdate()), null),
+		base_amount = round(amount * exchange_rate, 2),
+		base_weighted_amount = round(weighted_amount * exchange_rate, 2)
 		where currency != %(currency)s""",
-		{"currency": currency},
+		values,
 	)
 	set_display_currency()
+
+
+def after_setup_wizard(args=None) -> None:
+	"""The setup wizard sets the system currency, which is the reporting currency unless CX Settings
+	names one: deals entered before it (demo data, imports) are converted again."""
+	recompute_base_amounts()

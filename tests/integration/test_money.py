@@ -157,3 +157,28 @@ class TestMixedCurrencies(CXTestCase):
 
 		with self.assertRaises(MissingExchangeRateError):
 			make_opportunity(currency="GBP", amount=10, opportunity_owner=OWNER)
+
+	def test_a_new_reporting_currency_converts_every_deal_again(self):
+		from crm_app.money import recompute_base_amounts
+
+		frappe.db.set_single_value("CX Settings", "default_currency", "EUR")
+		frappe.clear_document_cache("CX Settings", "CX Settings")
+		recompute_base_amounts()
+		eur = frappe.db.get_value(
+			"CX Opportunity", self.deals["open_eur"].name, ["base_currency", "exchange_rate", "base_amount"]
+		)
+		self.assertEqual(tuple(eur), ("EUR", 1, 1_000))
+		usd = frappe.db.get_value(
+			"CX Opportunity", self.deals["open_usd"].name, ["base_currency", "exchange_rate", "base_amount"]
+		)
+		if on_erpnext():  # only EUR -> USD is kept: its inverse converts USD to EUR
+			self.assertEqual(usd[0], "EUR")
+			self.assertAlmostEqual(usd[1], 1 / RATE, places=6)
+			self.assertAlmostEqual(usd[2], 500 / RATE, places=2)
+			return
+		# No USD -> EUR rate anywhere: the deal counts as 0 until someone enters one, and says so.
+		self.assertEqual(tuple(usd), ("EUR", 0, 0))
+		from crm_app.exceptions import MissingExchangeRateError
+
+		with self.assertRaises(MissingExchangeRateError):
+			frappe.get_doc("CX Opportunity", self.deals["open_usd"].name).save()
