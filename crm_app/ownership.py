@@ -7,12 +7,19 @@ the warning costs a few index probes even at a million leads.
 import json
 
 import frappe
-from frappe import _
+from frappe import _, _lt
 from frappe.utils import get_fullname, get_link_to_form
 
 from crm_app.utils import OWNER_FIELD, TITLE_FIELD
 
 MATCH_LIMIT = 5
+# What the warning calls each record, readable or not (labels stay plain words).
+RECORD_LABEL = {"CX Lead": _lt("Lead"), "CX Customer": _lt("Customer"), "CX Opportunity": _lt("Opportunity")}
+UNREADABLE = {
+	"CX Lead": _lt("A lead worked by {0}"),
+	"CX Customer": _lt("A customer managed by {0}"),
+	"CX Opportunity": _lt("An opportunity worked by {0}"),
+}
 
 
 def warn_about_other_owners(doc, email=None, phones=(), organization=None) -> list[dict]:
@@ -88,5 +95,5 @@ def describe(match: dict) -> str:
 	if frappe.has_permission(match["doctype"], "read", match["name"]):
 		title = frappe.utils.escape_html(match["title"] or match["name"])
 		link = get_link_to_form(match["doctype"], match["name"], title)
-		return f"{_(match['doctype'])}: {link} ({people})"
-	return _("A {0} worked by {1}").format(_(match["doctype"]), people)
+		return f"{RECORD_LABEL[match['doctype']]}: {link} ({people})"
+	return str(UNREADABLE[match["doctype"]]).format(people)
