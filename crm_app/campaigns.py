@@ -1,4 +1,4 @@
-"""Campaign figures shown on the form and the list: leads, opportunities and won amount.
+"""Campaign figures shown on the form and the list: leads, opportunities, won and invoiced amounts.
 
 A lead or opportunity that joins, leaves or changes within a campaign queues a refresh of that campaign
 (deduplicated per campaign, after commit), so a burst of saves costs one count per campaign; a daily job
@@ -33,11 +33,12 @@ def refresh_campaign_rollups(campaigns: list[str]) -> None:
 		if not frappe.db.exists("CX Campaign", campaign):
 			continue
 		leads = frappe.qb.from_(lead).select(Count("*")).where(lead.campaign == campaign).run()[0][0]
-		deals, won = (
+		deals, won, invoiced = (
 			frappe.qb.from_(opportunity)
 			.select(
 				Count("*"),
 				Sum(Case().when(opportunity.status == WON, opportunity.base_amount).else_(0)),
+				Sum(opportunity.invoiced_amount),
 			)
 			.where(opportunity.campaign == campaign)
 			.run()[0]
@@ -49,6 +50,7 @@ def refresh_campaign_rollups(campaigns: list[str]) -> None:
 				"leads_count": leads or 0,
 				"opportunities_count": deals or 0,
 				"won_amount": won or 0,
+				"invoiced_amount": invoiced or 0,
 				"base_currency": reporting_currency(),
 			},
 			update_modified=False,
@@ -62,11 +64,12 @@ def refresh_all_campaign_rollups() -> None:
 		left join (select campaign, count(*) as leads from `tabCX Lead`
 			where campaign is not null group by campaign) lead on lead.campaign = campaign.name
 		left join (select campaign, count(*) as deals,
-				sum(if(status = %(won)s, base_amount, 0)) as won from `tabCX Opportunity`
+				sum(if(status = %(won)s, base_amount, 0)) as won, sum(invoiced_amount) as invoiced
+			from `tabCX Opportunity`
 			where campaign is not null group by campaign) deal on deal.campaign = campaign.name
 		set campaign.base_currency = %(currency)s, campaign.leads_count = ifnull(lead.leads, 0),
 			campaign.opportunities_count = ifnull(deal.deals, 0),
-			campaign.won_amount = ifnull(deal.won, 0)""",
+			campaign.won_amount = ifnull(deal.won, 0), campaign.invoiced_amount = ifnull(deal.invoiced, 0)""",
 		{"won": WON, "currency": reporting_currency()},
 	)
 	frappe.db.commit()

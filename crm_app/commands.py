@@ -1,4 +1,5 @@
-"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force]`."""
+"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force]` and
+`bench --site SITE crm-recompute-books` (ERPNext: figures from the submitted documents, drift repaired)."""
 
 import click
 from frappe.commands import get_site, pass_context
@@ -28,4 +29,25 @@ def crm_demo_data(context, leads: int, records: int, force: bool):
 		frappe.destroy()
 
 
-commands = [crm_demo_data]
+@click.command("crm-recompute-books")
+@pass_context
+def crm_recompute_books(context):
+	"""Recompute deals', customers' and campaigns' figures from ERPNext's submitted documents."""
+	import frappe
+
+	from crm_app.integrations.erpnext.books import repair_books
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		count = repair_books(progress=lambda done, total: click.echo(f"{done:,} of {total:,} deals"))
+		frappe.db.commit()
+		click.secho(
+			f"Recomputed {count:,} deals and every linked customer and campaign on {site}.", fg="green"
+		)
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_demo_data, crm_recompute_books]

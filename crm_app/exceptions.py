@@ -81,3 +81,23 @@ class InvalidFilterError(CXValidationError):
 
 class InvalidItemTypeError(CXValidationError):
 	pass
+
+
+class CustomerLinkError(CXValidationError):
+	pass
+
+
+class DealDocumentError(CXValidationError):
+	"""A deal cannot become, or be linked to, an ERPNext quotation, order, invoice or payment."""
+
+
+class DealLinkError(CXValidationError):
+	"""An ERPNext document names a deal of another customer, or one the user may not see."""
+
+
+class ItemNotSellableError(CXValidationError):
+	pass
+
+
+class IssuePurchaseError(CXValidationError):
+	pass

@@ -70,6 +70,35 @@ doc_events = {
 		"on_update": "crm_app.activities.on_communication_change",
 		"after_delete": "crm_app.activities.on_communication_change",
 	},
+	# ERPNext (crm_app/integrations/erpnext): each customer has its CRM twin; documents linked to a deal
+	# are checked as they are linked and move the deal's figures and status as they are submitted,
+	# cancelled or amended. Doctypes that do not exist never fire.
+	"Customer": {"after_insert": "crm_app.integrations.erpnext.customers.on_erpnext_customer_insert"},
+	"Contact": {"validate": "crm_app.integrations.erpnext.customers.share_links_with_twin"},
+	"Address": {"validate": "crm_app.integrations.erpnext.customers.share_links_with_twin"},
+	**{
+		doctype: {
+			"validate": "crm_app.integrations.erpnext.deals.validate_deal_link",
+			"before_update_after_submit": "crm_app.integrations.erpnext.deals.validate_deal_link",
+			"on_submit": "crm_app.integrations.erpnext.books.on_document_change",
+			"on_cancel": "crm_app.integrations.erpnext.books.on_document_change",
+			"on_update_after_submit": "crm_app.integrations.erpnext.books.on_document_change",
+		}
+		for doctype in ("Quotation", "Sales Order", "Sales Invoice")
+	},
+	"Payment Entry": {
+		"validate": "crm_app.integrations.erpnext.deals.validate_deal_link",
+		"before_update_after_submit": "crm_app.integrations.erpnext.deals.validate_deal_link",
+		"on_submit": "crm_app.integrations.erpnext.books.on_payment_change",
+		"on_cancel": "crm_app.integrations.erpnext.books.on_payment_change",
+		"on_update_after_submit": "crm_app.integrations.erpnext.books.on_payment_change",
+	},
+}
+
+# The deal field on ERPNext's selling documents offers the customer's open and won deals only.
+doctype_js = {
+	doctype: "public/js/erpnext_deal_link.js"
+	for doctype in ("Quotation", "Sales Order", "Sales Invoice", "Payment Entry")
 }
 
 additional_timeline_content = {

@@ -15,7 +15,7 @@ from crm_app.utils import app_modules
 APP = "crm_app"
 APP_ROOT = Path(__file__).parent
 # Roles ERPNext and Frappe CRM already use with the same meaning, then the ones only this app adds.
-SHARED_ROLES = ("Sales User", "Sales Manager", "Support Team")
+SHARED_ROLES = ("Sales User", "Sales Manager", "Support Team", "Accounts User", "Accounts Manager")
 OWN_ROLES = ("Marketing User", "CRM Administrator")
 CREATED_ROLES_KEY = "crm_app_created_roles"
 # Frappe indexes Event Participants only by parent; meeting counts for scoring and activity rollups look
@@ -126,7 +126,7 @@ def after_install():
 	set_default_scoring()
 	add_indexes_on_frappe_tables()
 	set_display_currency()
-	setup_erpnext_integration()
+	setup_erpnext_integration(link_customers=True)  # an ERPNext site's existing customers
 
 
 def after_migrate():

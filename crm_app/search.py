@@ -8,13 +8,18 @@ reach: one query per ruled doctype among the results.
 """
 
 import frappe
+from frappe.utils import cint
 from frappe.utils.global_search import search as frappe_search
 
 from crm_app.permissions import RULES, query_conditions
 
+MAX_RESULTS = 500
+
 
 @frappe.whitelist()
 def global_search(text: str, start: int = 0, limit: int = 20, doctype: str = "") -> list[dict]:
+	# Frappe's search writes start and limit into its SQL as given: a negative one is a syntax error.
+	start, limit = max(cint(start), 0), min(max(cint(limit), 1), MAX_RESULTS)
 	results = frappe_search(text, start=start, limit=limit, doctype=doctype)
 	names_by_doctype: dict[str, list[str]] = {}
 	for result in results:

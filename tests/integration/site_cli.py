@@ -21,5 +21,9 @@ def bench(*args: str) -> subprocess.CompletedProcess:
 def fresh_read() -> None:
 	"""Read what the subprocess committed, with the hooks a new request would load."""
 	frappe.db.rollback()
+	# clear_cache reloads hooks (its own clear_cache hooks) before it empties the request cache, and would
+	# store this process's old hooks again: empty that cache first.
+	if hasattr(frappe.local, "request_cache"):
+		frappe.local.request_cache.clear()
 	frappe.clear_cache()
 	frappe.local.doc_events_hooks = None  # kept per process, and clear_cache leaves it

@@ -39,6 +39,15 @@ class TestERPNextArrivesAndLeaves(CXTestCase):
 		self.assertEqual(result.returncode, 0, (result.stdout + result.stderr)[-3000:])
 		fresh_read()
 		self.assertIn("erpnext", frappe.get_installed_apps())
+		self.assertTrue(
+			frappe.db.exists("Custom Field", {"dt": "Sales Invoice", "fieldname": "cx_opportunity"})
+		)
+		self.assertTrue(
+			frappe.db.exists("Custom Field", {"dt": "CX Customer", "fieldname": "erpnext_customer"})
+		)
+		self.assertEqual(
+			frappe.db.get_single_value("CX Settings", "erpnext_enabled"), 1, "switched on by itself"
+		)
 		old = frappe.get_doc("CX Opportunity", before.name)
 		old.notes = "saved after ERPNext arrived"
 		old.save()  # the CX Product row is still a valid link
@@ -63,6 +72,10 @@ class TestERPNextArrivesAndLeaves(CXTestCase):
 		self.assertEqual(result.returncode, 0, (result.stdout + result.stderr)[-3000:])
 		fresh_read()
 		self.assertNotIn("erpnext", frappe.get_installed_apps())
+		self.assertFalse(
+			frappe.db.exists("Custom Field", {"dt": "CX Customer", "fieldname": "erpnext_customer"})
+		)
+		self.assertFalse(frappe.db.exists("Custom Field", {"dt": "Sales Invoice"}))
 		for name in (before.name, after.name):
 			doc = frappe.get_doc("CX Opportunity", name)
 			doc.notes = "saved after ERPNext left"

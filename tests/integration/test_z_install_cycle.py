@@ -40,6 +40,14 @@ def leftovers() -> dict:
 		("Assignment Rule", "document_type"),
 	):
 		found[doctype] = frappe.get_all(doctype, {field: ("in", doctypes)}, pluck="name")
+	from crm_app.integrations.erpnext.fields import custom_fields
+
+	found["ERPNext integration fields"] = [
+		f"{doctype}-{row['fieldname']}"
+		for doctype, rows in custom_fields().items()
+		for row in rows
+		if frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": row["fieldname"]})
+	]
 	found["Kanban Board Column"] = frappe.db.sql(
 		"""select name from `tabKanban Board Column`
 		where parent not in (select name from `tabKanban Board`)"""
@@ -90,6 +98,45 @@ def data_snapshot() -> dict:
 	return found
 
 
+def linked_invoice_books() -> dict | None:
+	"""On an ERPNext site with a company: a submitted invoice linked to a deal, and what the books hold."""
+	if "erpnext" not in frappe.get_installed_apps() or not frappe.db.exists("Company", "Wind Power LLC"):
+		return None
+	customer = frappe.get_doc({"doctype": "CX Customer", "customer_name": "Uninstall Books"}).insert()
+	item = frappe.get_all("Item", {"is_stock_item": 0, "disabled": 0}, pluck="name", limit=1)[0]
+	deal = frappe.get_doc(
+		{
+			"doctype": "CX Opportunity",
+			"title": "Uninstall deal",
+			"customer": customer.name,
+			"currency": "USD",
+			"items": [{"item_type": "Item", "item": item, "qty": 2, "rate": 150}],
+		}
+	).insert()
+	from crm_app.integrations.erpnext.deals import make_sales_invoice
+
+	invoice = make_sales_invoice(deal.name)
+	invoice.insert()
+	invoice.submit()
+	frappe.db.commit()
+	return invoice_books(invoice.name)
+
+
+def invoice_books(invoice: str) -> dict:
+	return {
+		"invoice": invoice,
+		"totals": frappe.db.get_value(
+			"Sales Invoice", invoice, ["docstatus", "grand_total", "outstanding_amount"], as_dict=True
+		),
+		"gl": frappe.get_all(
+			"GL Entry",
+			{"voucher_no": invoice},
+			["account", "debit", "credit", "is_cancelled"],
+			order_by="account",
+		),
+	}
+
+
 class TestInstallCycle(CXTestCase):
 	def test_a_dry_run_uninstall_changes_nothing(self):
 		from .factories import make_lead, make_opportunity, make_product
@@ -122,6 +169,7 @@ class TestInstallCycle(CXTestCase):
 
 	def test_uninstall_conflict_reinstall_migrate(self):
 		self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": ("like", "crm_app.%")}))
+		books = linked_invoice_books()
 		self.assertTrue(frappe.db.has_index("tabEvent Participants", PARTICIPANT_INDEX))
 		self.assertTrue(frappe.db.has_index("tabToDo", TODO_INDEX))
 		frappe.db.commit()
@@ -130,6 +178,8 @@ class TestInstallCycle(CXTestCase):
 		fresh_read()
 		self.assertEqual(leftovers(), {})
 		self.assertNotIn("crm_app", frappe.get_installed_apps())
+		if books:
+			self.assertEqual(invoice_books(books["invoice"]), books, "the linked invoice is intact")
 
 		# Another app's (here: a custom) doctype with one of our names blocks the install.
 		frappe.get_doc(

@@ -132,3 +132,57 @@ crm_app.sales_report_filters = function (period = "last_90_days", extra = []) {
 		...extra,
 	];
 };
+
+// A customer's purchases from ERPNext's books, on the CX Customer and CX Issue forms.
+crm_app.render_purchases = function (frm, fieldname, customer) {
+	const field = frm.fields_dict[fieldname];
+	if (!field || !customer) return;
+	frappe.xcall("crm_app.integrations.erpnext.history.purchase_history", { customer }).then((data) => {
+		if (!data || !data.customer) {
+			field.$wrapper.empty();
+			return;
+		}
+		const money = (value) => format_currency(value, data.money.base_currency);
+		const esc = frappe.utils.escape_html;
+		const figures = [
+			[__("Lifetime Value"), money(data.money.lifetime_value)],
+			[__("Outstanding"), money(data.money.outstanding_amount)],
+			[__("Overdue"), money(data.money.overdue_amount)],
+			[__("Last Purchase"), data.money.last_purchase_on ? frappe.datetime.str_to_user(data.money.last_purchase_on) : "-"],
+			[__("Invoices"), format_number(data.invoice_count, null, 0)],
+		]
+			.map(([label, value]) => `<div class="col-sm-2"><div class="text-muted small">${label}</div><div class="bold">${value}</div></div>`)
+			.join("");
+		const months = data.by_month
+			.map((row) => `<tr><td>${esc(row.month)}</td><td class="text-right">${money(row.total)}</td></tr>`)
+			.join("");
+		const items = data.items
+			.map(
+				(row) => `<tr><td>${esc(row.item_code)}</td><td>${esc(row.item_name || "")}</td>
+					<td class="text-right">${format_number(row.qty)}</td><td class="text-right">${money(row.amount)}</td>
+					<td>${frappe.datetime.str_to_user(row.last_on)}</td></tr>`
+			)
+			.join("");
+		const invoices = data.invoices
+			.map(
+				(row) => `<tr><td><a href="/app/sales-invoice/${encodeURIComponent(row.name)}">${esc(row.name)}</a></td>
+					<td>${frappe.datetime.str_to_user(row.posting_date)}</td>
+					<td class="text-right">${format_currency(row.grand_total, row.currency)}</td>
+					<td class="text-right">${format_currency(row.outstanding_amount, row.currency)}</td>
+					<td>${esc(__(row.status))}</td>
+					<td>${row.cx_opportunity ? `<a href="/app/cx-opportunity/${encodeURIComponent(row.cx_opportunity)}">${esc(row.cx_opportunity)}</a>` : ""}</td></tr>`
+			)
+			.join("");
+		const table = (head, body) =>
+			`<table class="table table-bordered table-sm small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+		field.$wrapper.html(`
+			<div class="row mb-3">${figures}</div>
+			${data.invoice_count ? "" : `<p class="text-muted">${esc(data.labels.none)}</p>`}
+			<div class="row">
+				<div class="col-sm-4"><h6>${__("Invoiced by Month")}</h6>${table([__("Month"), __("Total")], months)}</div>
+				<div class="col-sm-8"><h6>${__("Items Bought")}</h6>${table([__("Item"), __("Name"), __("Qty"), __("Amount"), __("Last")], items)}</div>
+			</div>
+			${data.invoices_hidden ? "" : `<h6>${__("Recent Invoices")}</h6>${table([__("Invoice"), __("Date"), __("Total"), __("Outstanding"), __("Status"), __("Opportunity")], invoices)}`}
+		`);
+	});
+};

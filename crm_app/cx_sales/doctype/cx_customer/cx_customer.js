@@ -19,6 +19,7 @@ frappe.ui.form.on("CX Customer", {
 			frappe.contacts.clear_address_and_contact(frm);
 		} else {
 			frappe.contacts.render_address_and_contact(frm);
+			crm_app.render_purchases(frm, "purchases_html", frm.doc.erpnext_customer && frm.doc.name);
 		}
 	},
 });

@@ -5,6 +5,8 @@ from frappe.contacts.address_and_contact import delete_contact_and_address, load
 from frappe.contacts.doctype.address.address import get_address_display
 from frappe.model.document import Document
 
+from crm_app.integrations.erpnext.customers import forget_erpnext_twin, on_cx_customer_insert
+
 
 class CXCustomer(Document):
 	def onload(self):
@@ -19,6 +21,10 @@ class CXCustomer(Document):
 				get_address_display(self.primary_address) if self.primary_address else None
 			)
 
+	def after_insert(self):
+		on_cx_customer_insert(self)
+
 	def on_trash(self):
+		forget_erpnext_twin(self)
 		# Contacts and addresses linked only to this customer go with it, as in ERPNext.
 		delete_contact_and_address(self.doctype, self.name)

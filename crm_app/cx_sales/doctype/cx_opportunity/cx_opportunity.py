@@ -16,7 +16,9 @@ from crm_app.exceptions import (
 	OpportunityClosedError,
 	ProbabilityRangeError,
 )
+from crm_app.integrations.erpnext.books import documents_of
 from crm_app.integrations.erpnext.items import set_item_types
+from crm_app.integrations.erpnext.stock import set_line_stock
 from crm_app.server_fields import imported_history, save_as_server
 from crm_app.utils import get_settings
 
@@ -28,13 +30,18 @@ class CXOpportunity(Document):
 		self.set_defaults()
 		set_item_types(self.items)
 		self.set_item_amounts()
+		set_line_stock(self)
 		self.set_probability()
 		self.validate_closing()
 		self.weighted_amount = pipeline.weighted_amount(self.amount, self.probability)
 		self.set_base_amounts()
 		self.set_forecast_category()
 		self.log_stage_change()
+		self.forget_books_status()
 		self.warn_if_worked_by_others()
+
+	def onload(self):
+		self.set_onload("erpnext_documents", documents_of(self.name))
 
 	def validate_party(self):
 		if not (self.lead or self.customer):
@@ -169,6 +176,11 @@ class CXOpportunity(Document):
 			)
 			if "stage_changed_on" not in imported_history(self):
 				self.stage_changed_on = now
+
+	def forget_books_status(self):
+		"""A status a person sets is theirs: the documents no longer take it back."""
+		if self.has_value_changed("status") and not self.flags.status_from_books:
+			self.status_set_by_books = 0
 
 	def warn_if_worked_by_others(self):
 		if self.is_new() or self.has_value_changed("customer") or self.has_value_changed("lead"):

@@ -6,6 +6,7 @@ from frappe.model.document import Document
 from frappe.utils import now_datetime
 
 from crm_app.core.tickets import status_timestamps
+from crm_app.integrations.erpnext.history import check_issue_purchase
 from crm_app.server_fields import imported_history
 
 STAMP_FIELDS = ("opened_on", "first_responded_on", "resolved_on", "closed_on")
@@ -15,6 +16,7 @@ class CXIssue(Document):
 	def validate(self):
 		self.set_customer_from_contact()
 		self.stamp_status_times()
+		check_issue_purchase(self)
 
 	def set_customer_from_contact(self):
 		if not self.contact or self.customer:

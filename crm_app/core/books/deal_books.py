@@ -1,0 +1,69 @@
+"""A deal's figures and status as its ERPNext documents state them.
+
+The shell reads each opportunity's submitted quotations, orders and invoices in one query and hands the
+totals here; everything is recomputed from those documents, never by adding increments, so a cancelled,
+amended or returned document simply drops out of (or joins) the sums.
+"""
+
+from dataclasses import dataclass
+
+OPEN, WON, LOST = "Open", "Won", "Lost"
+
+# When the books close a deal as won (CX Settings > ERPNext > Mark Deals Won).
+WON_WHEN_ORDERED_OR_INVOICED = "Ordered or Invoiced"
+WON_WHEN_INVOICED = "Invoiced"
+WON_NEVER = "Never"
+WON_WHEN = (WON_WHEN_ORDERED_OR_INVOICED, WON_WHEN_INVOICED, WON_NEVER)
+
+
+@dataclass(frozen=True)
+class DealDocuments:
+	"""Totals of a deal's submitted documents, in the reporting currency."""
+
+	quoted: float = 0.0  # quotations not lost
+	lost_quotations: int = 0
+	live_quotations: int = 0
+	ordered: float = 0.0
+	orders: int = 0
+	invoiced: float = 0.0  # invoices net of credit notes
+	outstanding: float = 0.0
+
+	@property
+	def paid(self) -> float:
+		return round(self.invoiced - self.outstanding, 2)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+	status: str
+	by_books: bool  # the documents set it, so the documents may take it back
+
+
+def status_from_books(
+	status: str, set_by_books: bool, books: DealDocuments, won_when: str = WON_WHEN_ORDERED_OR_INVOICED
+) -> StatusChange | None:
+	"""The status the documents call for, or None to leave the deal as it is.
+
+	- An open deal is won once it is ordered or invoiced (as the setting says), and lost once every
+	  quotation made for it is lost and nothing was ordered or invoiced.
+	- A status the books set is taken back when its documents are cancelled: the deal reopens (or turns
+	  to won/lost by what is left). A status a person set is never overridden.
+	"""
+	won = _won(books, won_when)
+	lost = (
+		books.lost_quotations > 0 and not books.live_quotations and not books.orders and books.invoiced <= 0
+	)
+	wanted = WON if won else LOST if lost else None
+	if status == OPEN:
+		return StatusChange(wanted, True) if wanted else None
+	if not set_by_books or wanted == status:
+		return None
+	return StatusChange(wanted or OPEN, bool(wanted))
+
+
+def _won(books: DealDocuments, won_when: str) -> bool:
+	if won_when == WON_WHEN_ORDERED_OR_INVOICED:
+		return books.orders > 0 or books.invoiced > 0
+	if won_when == WON_WHEN_INVOICED:
+		return books.invoiced > 0  # a sale returned in full by credit notes is not won
+	return False

@@ -1,0 +1,391 @@
+"""ERPNext customers and CRM customers, one for one.
+
+- Each ERPNext `Customer` has its `CX Customer` (`Customer.cx_customer` and `CX Customer.erpnext_customer`),
+  made as either side is created (two settings) and, for the customers a company already has, by a
+  background backfill that matches (tax id, email, name) before it creates.
+- Contacts and addresses are shared, never copied: one Contact carries a Dynamic Link to both records.
+- Territory and customer group map through CX Settings (a CRM territory or industry of the same name needs
+  no mapping row).
+"""
+
+import hashlib
+
+import frappe
+from frappe import _
+from frappe.model.naming import make_autoname
+from frappe.query_builder import Case
+from frappe.query_builder.functions import IfNull
+from frappe.utils import cint, now
+from pypika.terms import ExistsCriterion
+
+from crm_app.core.books.matching import CustomerIndex, CustomerKeys
+from crm_app.exceptions import CustomerLinkError
+from crm_app.integrations.erpnext.common import integration_enabled, setting
+from crm_app.utils import erpnext_installed, get_settings
+
+CX, ERP = "CX Customer", "Customer"
+CUSTOMER_TYPE = {"Company": "Company", "Individual": "Individual", "Partnership": "Company"}
+BACKFILL_JOB = "crm_app:erpnext_customer_backfill"
+BATCH = 2000
+# The columns every row of a bulk insert fills itself.
+DOC_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus")
+
+
+# -- as records are created --------------------------------------------------------------------------
+
+
+def on_erpnext_customer_insert(customer, method=None) -> None:
+	"""Customer after_insert: its CRM customer, unless this app made the Customer for one."""
+	if customer.flags.from_crm or customer.get("cx_customer") or not integration_enabled():
+		return
+	if cint(setting("create_cx_customers", 1)):
+		link_or_create_cx_customer(customer)
+
+
+def on_cx_customer_insert(cx_customer) -> None:
+	"""CX Customer after_insert: its ERPNext Customer, unless it came from one."""
+	if cx_customer.flags.from_erpnext or cx_customer.get("erpnext_customer") or not integration_enabled():
+		return
+	if cint(setting("create_erpnext_customers", 1)):
+		ensure_erpnext_customer(cx_customer)
+
+
+def ensure_erpnext_customer(cx_customer) -> str:
+	"""The ERPNext Customer of a CRM customer, created (with its contacts shared) if it has none."""
+	if cx_customer.get("erpnext_customer"):
+		return cx_customer.erpnext_customer
+	customer = frappe.new_doc(ERP)
+	customer.update(
+		{
+			"customer_name": cx_customer.customer_name,
+			"customer_type": cx_customer.customer_type or "Company",
+			"tax_id": cx_customer.tax_id,
+			"website": cx_customer.website,
+			"cx_customer": cx_customer.name,
+		}
+	)
+	customer.flags.from_crm = True
+	customer.insert(ignore_permissions=True)  # the user may create the CRM customer; its twin follows
+	link(cx_customer.name, customer.name)
+	cx_customer.erpnext_customer = customer.name
+	return customer.name
+
+
+def link_or_create_cx_customer(customer) -> str:
+	match = _match_one(customer)
+	if not match:
+		cx_customer = frappe.new_doc(CX)
+		cx_customer.update(_cx_values(customer, Mappings.load()))
+		cx_customer.flags.from_erpnext = True
+		cx_customer.insert(ignore_permissions=True)
+		match = cx_customer.name
+	link(match, customer.name)
+	customer.cx_customer = match
+	return match
+
+
+def link(cx_customer: str, customer: str) -> None:
+	"""Both sides point at each other; contacts and addresses of either are shared with the other."""
+	taken = frappe.db.get_value(CX, {"erpnext_customer": customer, "name": ("!=", cx_customer)})
+	if taken:
+		frappe.throw(
+			_("ERPNext customer {0} already belongs to CRM customer {1}.").format(customer, taken),
+			CustomerLinkError,
+		)
+	frappe.db.set_value(CX, cx_customer, "erpnext_customer", customer, update_modified=False)
+	frappe.db.set_value(ERP, customer, "cx_customer", cx_customer, update_modified=False)
+	share_contacts(ERP, [customer])
+	share_contacts(CX, [cx_customer])
+
+
+def share_contacts(from_doctype: str, names: list[str]) -> None:
+	"""Give each Contact and Address linked to these records a link to the twin record too. The new link's
+	name derives from the old one, so a second run adds nothing."""
+	if not names:
+		return
+	twin_field, to_doctype = ("cx_customer", CX) if from_doctype == ERP else ("erpnext_customer", ERP)
+	link, other, record = (
+		frappe.qb.DocType("Dynamic Link"),
+		frappe.qb.DocType("Dynamic Link").as_("other"),
+		frappe.qb.DocType(from_doctype),
+	)
+	twin = record[twin_field]
+	already_shared = (
+		frappe.qb.from_(other)
+		.select(other.name)
+		.where((other.parent == link.parent) & (other.link_doctype == to_doctype) & (other.link_name == twin))
+	)
+	rows = (
+		frappe.qb.from_(link)
+		.join(record)
+		.on(record.name == link.link_name)
+		.select(link.name, link.idx, link.parent, link.parenttype, link.parentfield, twin, link.link_title)
+		.where(link.link_doctype == from_doctype)
+		.where(link.parenttype.isin(["Contact", "Address"]))
+		.where(link.link_name.isin(names))
+		.where(IfNull(twin, "") != "")
+		.where(ExistsCriterion(already_shared).negate())
+		.run()
+	)
+	if not rows:
+		return
+	stamp = now()
+	frappe.db.bulk_insert(
+		"Dynamic Link",
+		[
+			*DOC_COLUMNS,
+			"idx",
+			"parent",
+			"parenttype",
+			"parentfield",
+			"link_doctype",
+			"link_name",
+			"link_title",
+		],
+		[
+			(
+				"cx" + hashlib.md5(f"{name}:{twin_name}".encode()).hexdigest()[:12],
+				stamp,
+				stamp,
+				"Administrator",
+				"Administrator",
+				0,
+				idx + 100,
+				parent,
+				parenttype,
+				parentfield,
+				to_doctype,
+				twin_name,
+				title,
+			)
+			for name, idx, parent, parenttype, parentfield, twin_name, title in rows
+		],
+		ignore_duplicates=True,
+	)
+
+
+def _match_one(customer) -> str | None:
+	keys = CustomerKeys.of(customer.customer_name, customer.get("email_id"), customer.get("tax_id"))
+	candidates = []
+	for field, value in (("tax_id", customer.get("tax_id")), ("email_id", customer.get("email_id"))):
+		if value:
+			candidates += frappe.get_all(
+				CX, {field: value, "erpnext_customer": ("is", "not set")}, pluck="name"
+			)
+	candidates += frappe.get_all(
+		CX, {"customer_name": customer.customer_name, "erpnext_customer": ("is", "not set")}, pluck="name"
+	)
+	if not candidates:
+		return None
+	rows = frappe.get_all(CX, {"name": ("in", candidates)}, ["name", "customer_name", "email_id", "tax_id"])
+	index = CustomerIndex(
+		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id)) for row in rows
+	)
+	return index.match(keys)
+
+
+# -- territories and customer groups -----------------------------------------------------------------
+
+
+class Mappings:
+	def __init__(self, territories: dict, industries: dict, default_territory: str | None):
+		self.territories, self.industries, self.default_territory = territories, industries, default_territory
+
+	@classmethod
+	def load(cls) -> "Mappings":
+		settings = get_settings()
+		territories = {name: name for name in frappe.get_all("CX Territory", pluck="name")}
+		industries = {name: name for name in frappe.get_all("CX Industry", pluck="name")}
+		by_group = {}
+		for row in settings.get("customer_maps") or []:
+			if row.map_from == "Territory" and row.territory:
+				territories[row.erpnext_value] = row.territory
+			elif row.map_from == "Customer Group" and row.industry:
+				by_group[row.erpnext_value] = row.industry
+		mappings = cls(territories, industries, settings.default_territory)
+		mappings.by_group = by_group
+		return mappings
+
+	def territory(self, erpnext_territory: str | None) -> str | None:
+		return self.territories.get(erpnext_territory or "") or self.default_territory
+
+	def industry(self, customer_group: str | None, industry: str | None) -> str | None:
+		return self.by_group.get(customer_group or "") or self.industries.get(industry or "")
+
+
+def _cx_values(customer, mappings: Mappings) -> dict:
+	return {
+		"customer_name": customer.customer_name,
+		"customer_type": CUSTOMER_TYPE.get(customer.customer_type, "Company"),
+		"territory": mappings.territory(customer.territory),
+		"industry": mappings.industry(customer.customer_group, customer.get("industry")),
+		"tax_id": customer.get("tax_id"),
+		"website": customer.get("website"),
+		"account_manager": customer.get("account_manager"),
+		"primary_contact": customer.get("customer_primary_contact"),
+		"primary_address": customer.get("customer_primary_address"),
+		"primary_address_display": customer.get("primary_address"),
+		"email_id": customer.get("email_id"),
+		"mobile_no": customer.get("mobile_no"),
+		"disabled": customer.get("disabled") or 0,
+		"erpnext_customer": customer.name,
+	}
+
+
+# -- the customers a company already has -------------------------------------------------------------
+
+
+@frappe.whitelist(methods=["POST"])
+def queue_customer_backfill() -> str:
+	"""CX Settings > Link Existing ERPNext Customers. One run at a time per site."""
+	frappe.get_doc("CX Settings").check_permission("write")
+	if not integration_enabled():
+		frappe.throw(_("Turn on Connect to ERPNext first."), CustomerLinkError)
+	enqueue_backfill()
+	return BACKFILL_JOB
+
+
+def enqueue_backfill(after_commit: bool = False) -> None:
+	frappe.enqueue(
+		"crm_app.integrations.erpnext.customers.backfill_customers",
+		queue="long",
+		timeout=3600,
+		job_id=BACKFILL_JOB,
+		deduplicate=True,
+		enqueue_after_commit=after_commit,
+	)
+
+
+def backfill_customers(batch_size: int = BATCH) -> dict:
+	"""Give every ERPNext Customer without one its CX Customer, in batches: matched by tax id, email or
+	name among CRM customers not yet linked, else created in one bulk insert per batch. Idempotent: a
+	second run finds nothing to do. Returns the counts."""
+	if not integration_enabled():
+		return {"matched": 0, "created": 0}
+	mappings = Mappings.load()
+	index = CustomerIndex(
+		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id))
+		for row in frappe.get_all(
+			CX,
+			{"erpnext_customer": ("is", "not set")},
+			["name", "customer_name", "email_id", "tax_id"],
+			order_by="creation asc",
+		)
+	)
+	total = frappe.db.count(ERP, {"cx_customer": ("is", "not set")})
+	done = matched = created = 0
+	after = ""
+	while True:
+		batch = frappe.db.sql(
+			"""select name, customer_name, customer_type, customer_group, territory, industry, tax_id,
+				website, account_manager, customer_primary_contact, customer_primary_address,
+				primary_address, email_id, mobile_no, disabled
+			from `tabCustomer` where ifnull(cx_customer, '') = '' and name > %s order by name limit %s""",
+			(after, batch_size),
+			as_dict=True,
+		)
+		if not batch:
+			break
+		after = batch[-1].name
+		pairs, new_rows = [], []
+		for customer in batch:
+			match = index.match(CustomerKeys.of(customer.customer_name, customer.email_id, customer.tax_id))
+			if match:
+				index.remove(match)  # one ERPNext customer per CRM customer
+				pairs.append((match, customer.name))
+			else:
+				new_rows.append(customer)
+		matched += len(pairs)
+		created += len(new_rows)
+		_bulk_link(pairs + _bulk_create(new_rows, mappings))
+		done += len(batch)
+		frappe.db.commit()
+		frappe.publish_progress(
+			done * 100 / max(total, 1),
+			title=_("Linking ERPNext customers"),
+			description=_("{0} of {1}").format(done, total),
+			doctype="CX Settings",
+			docname="CX Settings",
+		)
+	if done:
+		from crm_app.integrations.erpnext.books import refresh_all_customer_money
+
+		refresh_all_customer_money()
+		frappe.db.commit()
+	return {"matched": matched, "created": created}
+
+
+def _bulk_create(customers: list, mappings: Mappings) -> list[tuple[str, str]]:
+	if not customers:
+		return []
+	names = _reserve_names(len(customers))
+	stamp, user = now(), frappe.session.user
+	fields = [
+		*DOC_COLUMNS,
+		"naming_series",
+		*_cx_values(customers[0], mappings).keys(),
+	]
+	values = [
+		(name, stamp, stamp, user, user, 0, SERIES, *_cx_values(customer, mappings).values())
+		for name, customer in zip(names, customers, strict=True)
+	]
+	frappe.db.bulk_insert(CX, fields, values)
+	return [(name, customer.name) for name, customer in zip(names, customers, strict=True)]
+
+
+SERIES, SERIES_KEY = "CX-CUST-.#####", "CX-CUST-"
+
+
+def _reserve_names(count: int) -> list[str]:
+	"""`count` names of the CX Customer series at once, as make_autoname would give them one by one."""
+	first = make_autoname(SERIES, CX)  # takes the series' row lock and moves it by one
+	digits = len(first) - len(SERIES_KEY)
+	start = int(first[len(SERIES_KEY) :])
+	if count > 1:
+		series = frappe.qb.DocType("Series")
+		frappe.qb.update(series).set(series.current, series.current + count - 1).where(
+			series.name == SERIES_KEY
+		).run()
+	return [f"{SERIES_KEY}{number:0{digits}d}" for number in range(start, start + count)]
+
+
+def _bulk_link(pairs: list[tuple[str, str]]) -> None:
+	"""One UPDATE per side for the whole batch."""
+	if not pairs:
+		return
+	for doctype, field, key, value in ((CX, "erpnext_customer", 0, 1), (ERP, "cx_customer", 1, 0)):
+		table = frappe.qb.DocType(doctype)
+		case = Case()
+		for pair in pairs:
+			case = case.when(table.name == pair[key], pair[value])
+		frappe.qb.update(table).set(table[field], case).where(table.name.isin([p[key] for p in pairs])).run()
+	share_contacts(ERP, [erp for _cx, erp in pairs])
+	share_contacts(CX, [cx for cx, _erp in pairs])
+
+
+def share_links_with_twin(doc, method=None) -> None:
+	"""Contact / Address validate: a link to either customer brings the link to its twin, so a contact
+	added on one side shows on the other."""
+	if not integration_enabled():
+		return
+	present = {(link.link_doctype, link.link_name) for link in doc.links}
+	for link_doctype, link_name in list(present):
+		if link_doctype not in TWIN_FIELD:
+			continue
+		twin = frappe.db.get_value(link_doctype, link_name, TWIN_FIELD[link_doctype])
+		twin_doctype = ERP if link_doctype == CX else CX
+		if twin and (twin_doctype, twin) not in present:
+			doc.append("links", {"link_doctype": twin_doctype, "link_name": twin})
+			present.add((twin_doctype, twin))
+
+
+TWIN_FIELD = {CX: "erpnext_customer", ERP: "cx_customer"}
+
+
+def forget_erpnext_twin(cx_customer) -> None:
+	"""CX Customer on_trash: the ERPNext Customer stays, no longer pointing at it."""
+	if erpnext_installed() and frappe.db.has_column(ERP, "cx_customer"):
+		customer = frappe.qb.DocType(ERP)
+		frappe.qb.update(customer).set(customer.cx_customer, None).where(
+			customer.cx_customer == cx_customer.name
+		).run()

@@ -1,0 +1,282 @@
+"""From deal to invoice, and invoices back to their deal.
+
+- A `CX Opportunity` with ERPNext items becomes a Quotation, Sales Order or Sales Invoice through ERPNext's
+  `get_mapped_doc`; the new document carries `cx_opportunity`, which ERPNext's own mappings (Quotation ->
+  Sales Order -> Sales Invoice, invoice -> credit note) copy forward. Several deals per customer work:
+  the link is on each document, not on the customer.
+- Any of those documents (and a Payment Entry) can be linked to a deal after the fact: only to a deal of
+  the same customer that is not lost, and only by someone who may read that deal, unless the link came
+  with the document it was made from.
+"""
+
+import frappe
+from frappe import _
+from frappe.model.mapper import get_mapped_doc
+from frappe.utils import flt, getdate, nowdate
+
+from crm_app.exceptions import DealDocumentError, DealLinkError, MissingExchangeRateError
+from crm_app.integrations.erpnext.common import default_company, integration_enabled, json_list
+from crm_app.integrations.erpnext.customers import ensure_erpnext_customer
+from crm_app.integrations.erpnext.fields import DEAL_FIELD, PARTY_FIELD
+from crm_app.integrations.erpnext.stock import price_list_for
+from crm_app.money import exchange_rate
+
+DEAL, LINE = "CX Opportunity", "CX Opportunity Item"
+ERP_ITEM = "Item"
+
+
+# -- deal -> document --------------------------------------------------------------------------------
+
+
+@frappe.whitelist()
+def make_quotation(source_name: str, target_doc: str | dict | None = None):
+	return map_deal(source_name, "Quotation", target_doc)
+
+
+@frappe.whitelist()
+def make_sales_order(source_name: str, target_doc: str | dict | None = None):
+	return map_deal(source_name, "Sales Order", target_doc)
+
+
+@frappe.whitelist()
+def make_sales_invoice(source_name: str, target_doc: str | dict | None = None):
+	return map_deal(source_name, "Sales Invoice", target_doc)
+
+
+def map_deal(deal_name: str, doctype: str, target_doc=None):
+	"""A new, unsaved `doctype` for the deal: its customer, currency, items, quantities and rates."""
+	deal = frappe.get_doc(DEAL, deal_name)
+	deal.check_permission("read")
+	frappe.has_permission(doctype, "create", throw=True)
+	if not integration_enabled():
+		frappe.throw(_("Connect to ERPNext is off in CX Settings."), DealDocumentError)
+	check_deal_can_be_sold(deal)
+	company = default_company()
+	if not company:
+		frappe.throw(_("Set the company in CX Settings > ERPNext first."), DealDocumentError)
+	customer = ensure_erpnext_customer(frappe.get_doc("CX Customer", deal.customer))
+	terms = selling_terms(deal, company)
+
+	def set_document(source, target):
+		target.company = company
+		target.set(PARTY_FIELD[doctype], customer)
+		if doctype == "Quotation":
+			target.quotation_to = "Customer"
+		if doctype == "Sales Order":
+			target.delivery_date = max(getdate(deal.expected_close_date or nowdate()), getdate())
+		target.update(terms)
+		target.set(DEAL_FIELD, deal.name)
+		target.run_method("set_missing_values")
+		target.update(terms)  # set_missing_values would look the rates up on the web otherwise
+		target.run_method("calculate_taxes_and_totals")
+
+	def set_line(source, target, source_parent):
+		target.uom = source.uom or frappe.get_cached_value(ERP_ITEM, source.item, "stock_uom")
+		if doctype == "Sales Order":
+			target.delivery_date = max(getdate(deal.expected_close_date or nowdate()), getdate())
+
+	deal_fields = [df.fieldname for df in frappe.get_meta(DEAL).fields]
+	line_fields = [df.fieldname for df in frappe.get_meta(LINE).fields if df.fieldname not in LINE_MAP]
+	return get_mapped_doc(
+		DEAL,
+		deal.name,
+		{
+			# Same-named deal fields (customer, territory, campaign, status, naming series) mean CRM
+			# records, not ERPNext's: nothing is copied by name.
+			DEAL: {"doctype": doctype, "field_no_map": deal_fields},
+			LINE: {
+				"doctype": f"{doctype} Item",
+				"field_map": {"item": "item_code"},
+				"field_no_map": line_fields,
+				"postprocess": set_line,
+			},
+		},
+		target_doc,
+		set_document,
+	)
+
+
+LINE_MAP = ("item", "item_name", "description", "qty", "rate")
+
+
+def check_deal_can_be_sold(deal) -> None:
+	if not deal.customer:
+		frappe.throw(
+			_("Convert the lead to a customer first: quotations, orders and invoices are for customers."),
+			DealDocumentError,
+		)
+	if deal.status == "Lost":
+		frappe.throw(_("Opportunity {0} is lost. Reopen it first.").format(deal.name), DealDocumentError)
+	if not deal.items:
+		frappe.throw(_("Add the items this deal sells first."), DealDocumentError, title=_("No Items"))
+	for row in deal.items:
+		if row.item_type != ERP_ITEM:
+			frappe.throw(
+				_("Row {0}: {1} is a CRM product. Choose an ERPNext item to sell it.").format(
+					row.idx, frappe.bold(row.item)
+				),
+				DealDocumentError,
+			)
+		if frappe.get_cached_value(ERP_ITEM, row.item, "disabled"):
+			frappe.throw(
+				_("Row {0}: item {1} is disabled.").format(row.idx, frappe.bold(row.item)), DealDocumentError
+			)
+		if flt(row.qty) <= 0:
+			frappe.throw(_("Row {0}: enter a quantity above zero.").format(row.idx), DealDocumentError)
+
+
+def selling_terms(deal, company: str) -> dict:
+	"""Currency, price list and both exchange rates, all known before the document exists: ERPNext would
+	ask a web service for a missing rate, and refuse to save without one."""
+	company_currency = frappe.get_cached_value("Company", company, "default_currency")
+	price_list, price_list_currency = price_list_for(deal.currency)
+	on = getdate()
+	return {
+		"currency": deal.currency,
+		"conversion_rate": _rate(deal.currency, company_currency, on, deal),
+		"selling_price_list": price_list,
+		"price_list_currency": price_list_currency,
+		"plc_conversion_rate": _rate(price_list_currency, company_currency, on, deal),
+		"ignore_pricing_rule": 1,  # the deal's rates were agreed; a pricing rule must not move them
+	}
+
+
+def _rate(from_currency: str, to_currency: str, on, deal) -> float:
+	if from_currency == to_currency:
+		return 1.0
+	found = exchange_rate(from_currency, to_currency, on)
+	if found:
+		return found[0]
+	if from_currency == deal.currency and to_currency == deal.base_currency and flt(deal.exchange_rate):
+		return flt(deal.exchange_rate)
+	frappe.throw(
+		_("Add a Currency Exchange from {0} to {1} for {2}: the deal or its price list is in {0}.").format(
+			from_currency, to_currency, frappe.format(on, "Date")
+		),
+		MissingExchangeRateError,
+		title=_("Exchange Rate Missing"),
+	)
+
+
+# -- document -> deal --------------------------------------------------------------------------------
+
+
+def validate_deal_link(doc, method=None) -> None:
+	"""validate / before_update_after_submit of Quotation, Sales Order, Sales Invoice, Payment Entry."""
+	if doc.doctype == "Payment Entry" and not doc.get(DEAL_FIELD):
+		doc.set(DEAL_FIELD, single_deal_of_references(doc))
+	deal = doc.get(DEAL_FIELD)
+	if not deal or not integration_enabled():
+		return
+	before = doc.get_doc_before_save()
+	if before and before.get(DEAL_FIELD) == deal:
+		return  # unchanged: checked when it was set
+	if not inherited(doc, deal):
+		check_may_link(deal)
+	check_same_customer(doc, deal)
+
+
+def check_may_link(deal: str) -> None:
+	if not frappe.has_permission(DEAL, "read", doc=deal):
+		# Said the same whether the deal exists or not: a name must not leak.
+		frappe.throw(_("You cannot link to opportunity {0}.").format(deal), DealLinkError)
+
+
+def check_same_customer(doc, deal: str) -> None:
+	values = frappe.db.get_value(DEAL, deal, ["customer", "status"], as_dict=True)
+	if not values:
+		return
+	party = doc.get(PARTY_FIELD[doc.doctype])
+	party_type = doc.get("party_type") or (doc.get("quotation_to") or "Customer")
+	linked = values.customer and frappe.db.get_value("CX Customer", values.customer, "erpnext_customer")
+	if party_type != "Customer" or not linked or linked != party:
+		frappe.throw(
+			_("Opportunity {0} is not a deal of customer {1}.").format(deal, party),
+			DealLinkError,
+			title=_("Another Customer's Deal"),
+		)
+	if values.status == "Lost":
+		frappe.throw(_("Opportunity {0} is lost: link an open or won deal.").format(deal), DealLinkError)
+
+
+def inherited(doc, deal: str) -> bool:
+	"""The deal came with the document this one was made from (the accountant making an order from a
+	quotation need not see the CRM)."""
+	for doctype, names in sources(doc).items():
+		if names and frappe.db.exists(doctype, {"name": ("in", list(names)), DEAL_FIELD: deal}):
+			return True
+	return False
+
+
+def sources(doc) -> dict[str, set]:
+	found: dict[str, set] = {"Quotation": set(), "Sales Order": set(), "Sales Invoice": set()}
+	for row in doc.get("items") or []:
+		if row.get("prevdoc_docname") and row.get("prevdoc_doctype", "Quotation") == "Quotation":
+			found["Quotation"].add(row.prevdoc_docname)
+		if row.get("sales_order"):
+			found["Sales Order"].add(row.sales_order)
+	if doc.get("return_against"):
+		found["Sales Invoice"].add(doc.return_against)
+	for row in doc.get("references") or []:
+		if row.reference_doctype in found:
+			found[row.reference_doctype].add(row.reference_name)
+	return found
+
+
+def single_deal_of_references(payment) -> str | None:
+	deals = set()
+	for doctype, names in sources(payment).items():
+		if names:
+			deals.update(frappe.get_all(doctype, {"name": ("in", list(names))}, pluck=DEAL_FIELD))
+	deals.discard(None)
+	deals.discard("")
+	return deals.pop() if len(deals) == 1 else None
+
+
+@frappe.whitelist(methods=["POST"])
+def link_documents(links: list | str) -> dict:
+	"""Bulk tool: [[doctype, name, deal], ...]. Each link is checked as a hand-made one; all or nothing."""
+	links = json_list(links)
+	if links is None or not all(well_formed(link) for link in links):
+		frappe.throw(_("Send a list of [document type, document, opportunity]."), DealLinkError)
+	for doctype, name, deal in links:
+		if doctype not in PARTY_FIELD:
+			frappe.throw(_("{0} cannot be linked to a deal.").format(doctype), DealLinkError)
+		doc = frappe.get_doc(doctype, name)
+		doc.check_permission("write")
+		if doc.docstatus == 2:
+			frappe.throw(_("{0} {1} is cancelled.").format(_(doctype), name), DealLinkError)
+		doc.set(DEAL_FIELD, deal or None)
+		doc.save()  # the field is allowed on submitted documents; validate_deal_link checks each link
+	return {"linked": len(links)}
+
+
+def well_formed(link) -> bool:
+	return (
+		isinstance(link, list)
+		and len(link) == 3
+		and isinstance(link[0], str)
+		and isinstance(link[1], str)
+		and bool(link[1])
+		and isinstance(link[2], str | None)
+	)
+
+
+@frappe.whitelist()
+@frappe.validate_and_sanitize_search_inputs
+def deal_query(doctype: str, txt: str, searchfield: str, start: int, page_len: int, filters: dict):
+	"""Link search for the deal field: the customer's open and won deals the user may read."""
+	customer = (filters or {}).get("customer")
+	cx_customer = customer and frappe.db.get_value("Customer", customer, "cx_customer")
+	if not cx_customer:
+		return []
+	return frappe.get_list(
+		DEAL,
+		filters={"customer": cx_customer, "status": ("in", ["Open", "Won"])},
+		or_filters={"name": ("like", f"%{txt}%"), "title": ("like", f"%{txt}%")},
+		fields=["name", "title", "status"],
+		order_by="modified desc",
+		limit_start=start,
+		limit_page_length=page_len,
+		as_list=True,
+	)
