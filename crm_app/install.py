@@ -8,6 +8,7 @@ from frappe import _
 
 from crm_app.core.install_check import find_install_conflicts
 from crm_app.exceptions import InstallConflictError
+from crm_app.integrations.erpnext.fields import drop_indexes
 from crm_app.integrations.erpnext.setup import setup_erpnext_integration
 from crm_app.money import set_display_currency
 from crm_app.utils import app_modules
@@ -352,6 +353,7 @@ def after_uninstall():
 		"alter table `tabEvent Participants` drop index if exists cx_participant_reference_index"
 	)
 	frappe.db.sql_ddl("alter table `tabToDo` drop index if exists cx_todo_assignee_index")
+	drop_indexes()  # ERPNext's tables, where ERPNext stays
 	frappe.db.commit()
 
 

@@ -552,3 +552,13 @@ class TestRepair(CXTestCase):
 		figures = deal_figures(deal.name)
 		self.assertEqual((figures.invoiced_amount, figures.paid_amount), (invoice.base_grand_total, 0))
 		self.assertEqual(frappe.db.get_value("CX Customer", cx, "lifetime_value"), invoice.base_grand_total)
+
+	def test_cancelling_an_invoice_whose_deal_was_deleted(self):
+		from crm_app.integrations.erpnext.deals import make_sales_invoice
+
+		deal = make_deal(lines=((SERVICE_ITEM, 1, 80),))
+		invoice = submit(make_sales_invoice(deal.name))
+		frappe.delete_doc("CX Opportunity", deal.name, force=True)  # a System Manager's forced delete
+		invoice.reload()
+		invoice.cancel()  # nothing to update, nothing refused
+		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "docstatus"), 2)

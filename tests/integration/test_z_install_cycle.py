@@ -6,6 +6,7 @@ Runs last (file name) on the suite's own fresh site, through the same CLI a user
 import frappe
 
 from crm_app.install import PARTICIPANT_INDEX, TODO_INDEX, app_doctypes
+from crm_app.integrations.erpnext.fields import INVOICE_INDEX
 
 from .factories import CXTestCase
 from .site_cli import bench, fresh_read
@@ -27,7 +28,12 @@ def leftovers() -> dict:
 		"indexes": frappe.db.sql(
 			"show index from `tabEvent Participants` where key_name = %s", PARTICIPANT_INDEX
 		)
-		+ frappe.db.sql("show index from `tabToDo` where key_name = %s", TODO_INDEX),
+		+ frappe.db.sql("show index from `tabToDo` where key_name = %s", TODO_INDEX)
+		+ (
+			frappe.db.sql("show index from `tabSales Invoice` where key_name = %s", INVOICE_INDEX)
+			if frappe.db.table_exists("Sales Invoice")
+			else ()
+		),
 	}
 	for doctype, field in (
 		("DocPerm", "parent"),

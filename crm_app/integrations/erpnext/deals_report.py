@@ -12,10 +12,9 @@ LIMIT rows that matter most and sum all of them in the summary.
 import frappe
 from frappe import _
 from frappe.query_builder import Criterion, Order
-from frappe.query_builder.functions import Coalesce, Count, IfNull, Sum
-from frappe.utils import getdate
+from frappe.query_builder.functions import Coalesce, Count, Sum
 
-from crm_app.core.books.matching import DealCandidate, group_by, suggest_deal
+from crm_app.core.books.matching import DealCandidate, suggest_deal
 from crm_app.cx_sales.report.common import column, currency_column, parse_filters, summary, with_currency
 from crm_app.money import report_note
 from crm_app.permissions import match_conditions
@@ -110,7 +109,7 @@ def invoices_without_deal(filters, period):
 	criteria = [
 		invoice.docstatus == 1,
 		invoice.is_return == 0,
-		IfNull(invoice.cx_opportunity, "") == "",
+		invoice.cx_opportunity.isnull() | (invoice.cx_opportunity == ""),  # reads the deal index
 	]
 	if period.from_date and period.to_date:
 		criteria.append(invoice.posting_date[period.from_date : period.to_date])
@@ -180,7 +179,6 @@ def add_suggestions(rows: list[dict]) -> None:
 		frappe.qb.from_(deal)
 		.select(
 			deal.name,
-			deal.title,
 			deal.customer,
 			deal.base_amount,
 			deal.status,
@@ -192,25 +190,25 @@ def add_suggestions(rows: list[dict]) -> None:
 	)
 	if (visible := match_conditions("CX Opportunity")) is not None:
 		query = query.where(visible)
-	deals_by_customer = group_by(query.run(as_dict=True), "customer")
-	titles = {}
+	candidates: dict[str, list[DealCandidate]] = {}
+	for name, customer, amount, status, closed_on, expected_close_date in query.run():
+		on = closed_on or expected_close_date
+		candidates.setdefault(customer, []).append(
+			DealCandidate(name, float(amount or 0), on, status == "Won")
+		)
 	for row in rows:
-		candidates = []
-		for found in deals_by_customer.get(twins.get(row.customer), []):
-			titles[found.name] = found.title
-			on = found.closed_on or found.expected_close_date
-			candidates.append(
-				DealCandidate(
-					found.name,
-					float(found.base_amount or 0),
-					getdate(on) if on else None,
-					found.status == "Won",
-				)
-			)
-		best = suggest_deal(float(row.base_grand_total or 0), getdate(row.posting_date), candidates)
+		best = suggest_deal(
+			float(row.base_grand_total or 0), row.posting_date, candidates.get(twins.get(row.customer), [])
+		)
 		if best:
 			row.suggested_opportunity, row.fit = best[0], round(best[1] * 100)
-			row.suggested_title = titles.get(best[0])
+	suggested = {row.suggested_opportunity for row in rows if row.get("suggested_opportunity")}
+	titles = dict(
+		frappe.get_all("CX Opportunity", {"name": ("in", list(suggested))}, ["name", "title"], as_list=True)
+	)
+	for row in rows:
+		if row.get("suggested_opportunity"):
+			row.suggested_title = titles.get(row.suggested_opportunity)
 
 
 def shown_message(shown: int, total: int) -> str:

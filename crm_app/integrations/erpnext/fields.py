@@ -232,6 +232,23 @@ def seed_settings_defaults(rows: list[dict]) -> None:
 	frappe.clear_document_cache("CX Settings", "CX Settings")
 
 
+# CX Deals and Invoices lists and counts a period's invoices without a deal from this index alone.
+INVOICE_INDEX = "cx_opportunity_books_index"
+
+
+def add_indexes() -> None:
+	frappe.db.add_index(
+		"Sales Invoice",
+		[DEAL_FIELD, "docstatus", "is_return", "posting_date", "base_grand_total"],
+		INVOICE_INDEX,
+	)
+
+
+def drop_indexes() -> None:
+	if frappe.db.table_exists("Sales Invoice"):
+		frappe.db.sql_ddl("alter table `tabSales Invoice` drop index if exists `cx_opportunity_books_index`")
+
+
 def remove_custom_fields() -> None:
 	"""Only the definitions go: the columns, and the links they hold on ERPNext's documents, stay."""
 	for doctype, rows in custom_fields().items():

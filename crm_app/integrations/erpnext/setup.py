@@ -10,7 +10,7 @@ go (ERPNext's data stays), and the items deals sold become CX Products.
 import frappe
 
 from crm_app.integrations.erpnext.customers import enqueue_backfill
-from crm_app.integrations.erpnext.fields import add_custom_fields, remove_custom_fields
+from crm_app.integrations.erpnext.fields import add_custom_fields, add_indexes, remove_custom_fields
 from crm_app.integrations.erpnext.items import follow_item_type_default, products_for_departed_items
 from crm_app.utils import erpnext_installed
 
@@ -30,6 +30,7 @@ def setup_erpnext_integration(link_customers: bool = False) -> None:
 	follow_item_type_default()
 	if erpnext_installed():
 		add_custom_fields()
+		add_indexes()
 		if link_customers:
 			enqueue_backfill(after_commit=True)  # the worker must see the custom fields
 	else:
