@@ -95,15 +95,18 @@ def custom_fields() -> dict[str, list[dict]]:
 			"insert_after": "item",
 		},
 		{
-			"fieldname": "column_erpnext",
-			"fieldtype": "Column Break",
+			"fieldname": "section_recent_purchases",
+			"label": "The Customer's Purchases",
+			"fieldtype": "Section Break",
 			"insert_after": "serial_no",
+			"collapsible": 0,
+			"depends_on": "customer",
 		},
 		{
 			"fieldname": "recent_purchases_html",
 			"label": "Recent Purchases",
 			"fieldtype": "HTML",
-			"insert_after": "column_erpnext",
+			"insert_after": "section_recent_purchases",
 		},
 	]
 	fields["CX Settings"] = [

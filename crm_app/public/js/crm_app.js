@@ -174,7 +174,7 @@ crm_app.render_purchases = function (frm, fieldname, customer) {
 			)
 			.join("");
 		const table = (head, body) =>
-			`<table class="table table-bordered table-sm small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`;
+			`<div class="table-responsive"><table class="table table-bordered table-sm small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table></div>`;
 		field.$wrapper.html(`
 			<div class="row mb-3">${figures}</div>
 			${data.invoice_count ? "" : `<p class="text-muted">${esc(data.labels.none)}</p>`}
