@@ -562,3 +562,18 @@ class TestRepair(CXTestCase):
 		invoice.reload()
 		invoice.cancel()  # nothing to update, nothing refused
 		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "docstatus"), 2)
+
+	def test_rep_performance_and_campaign_show_invoiced_revenue(self):
+		from crm_app.campaigns import refresh_campaign_rollups
+		from crm_app.cx_sales.report.cx_rep_performance.cx_rep_performance import execute
+		from crm_app.integrations.erpnext.deals import make_sales_invoice
+		from tests.integration.factories import make_campaign
+
+		campaign = make_campaign(f"Books campaign {frappe.generate_hash(length=6)}")
+		deal = make_deal(lines=((SERVICE_ITEM, 1, 700),), campaign=campaign)
+		submit(make_sales_invoice(deal.name))
+		columns, rows, *_rest = execute({"owner": "Administrator"})
+		self.assertIn("invoiced_amount", [column["fieldname"] for column in columns])
+		self.assertGreaterEqual(rows[0]["invoiced_amount"], 700)
+		refresh_campaign_rollups([campaign])
+		self.assertEqual(frappe.db.get_value("CX Campaign", campaign, "invoiced_amount"), 700)

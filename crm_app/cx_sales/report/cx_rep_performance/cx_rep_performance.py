@@ -52,6 +52,7 @@ from crm_app.cx_sales.report.common import (
 	summary,
 	with_currency,
 )
+from crm_app.utils import erpnext_installed
 
 DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
 Greatest = CustomFunction("GREATEST", ["first", "second"])
@@ -61,9 +62,10 @@ def execute(filters: dict | None = None):
 	sales_filters = parse_filters(filters)
 	if session_restricted():
 		sales_filters = replace(sales_filters, owner=frappe.session.user)
+	deals = deal_rows(sales_filters)
 	reps = rep_figures(
 		lead_rows(sales_filters),
-		deal_rows(sales_filters),
+		[row[:5] for row in deals],
 		{
 			"calls": call_rows(sales_filters),
 			"meetings": meeting_rows(sales_filters),
@@ -74,7 +76,17 @@ def execute(filters: dict | None = None):
 	if sales_filters.territory or sales_filters.source or sales_filters.campaign:
 		# Activities are not narrowed by these filters: keep only reps with work under them.
 		reps = [rep for rep in reps if rep.has_pipeline]
-	return columns(), with_currency(rows(reps)), money_message(), chart(reps), report_summary(reps)
+	table = rows(reps)
+	if erpnext_installed():  # what the books say of the won deals, beside the won amount
+		invoiced = {row[0] or "": float(row[5] or 0) for row in deals}
+		for row in table:
+			row["invoiced_amount"] = invoiced.get(row["owner"], 0.0)
+	summaries = report_summary(reps)
+	if erpnext_installed():
+		summaries.insert(
+			1, summary("Invoiced", sum(row["invoiced_amount"] for row in table), "Currency", "Green")
+		)
+	return columns(), with_currency(table), money_message(), chart(reps), summaries
 
 
 def lead_rows(filters: SalesFilters) -> list[tuple]:
@@ -101,7 +113,8 @@ def lead_rows(filters: SalesFilters) -> list[tuple]:
 
 
 def deal_rows(filters: SalesFilters) -> list[tuple]:
-	"""(owner, won, lost, won amount, average days from creation to close of won deals)."""
+	"""(owner, won, lost, won amount, average days from creation to close of won deals, invoiced on the
+	won deals)."""
 	opportunity = frappe.qb.DocType(OPPORTUNITY)
 	won, owner = opportunity.status == WON, group_key(opportunity.opportunity_owner)
 	return (
@@ -112,6 +125,7 @@ def deal_rows(filters: SalesFilters) -> list[tuple]:
 			Sum(Case().when(opportunity.status == LOST, 1).else_(0)),
 			Sum(Case().when(won, opportunity.base_amount).else_(0)),
 			Avg(Case().when(won, DateDiff(opportunity.closed_on, opportunity.creation))),
+			Sum(Case().when(won, opportunity.invoiced_amount).else_(0)),
 		)
 		.where(opportunity.status.isin((WON, LOST)))
 		.where(in_period(opportunity.closed_on, filters))
@@ -192,6 +206,7 @@ def columns() -> list[dict]:
 		column("Lost", "lost", "Int", 80),
 		column("Win Rate (%)", "win_rate", "Percent", 110),
 		currency_column("Won Amount", "won_amount"),
+		*([currency_column("Invoiced", "invoiced_amount")] if erpnext_installed() else []),
 		currency_column("Avg Deal Size", "average_deal"),
 		column("Avg Sales Cycle (Days)", "cycle_days", "Float", 160, precision=1),
 		column("Calls", "calls", "Int", 80),
