@@ -93,6 +93,10 @@ doc_events = {
 		"on_cancel": "crm_app.integrations.erpnext.books.on_payment_change",
 		"on_update_after_submit": "crm_app.integrations.erpnext.books.on_payment_change",
 	},
+	"Journal Entry": {
+		"on_submit": "crm_app.integrations.erpnext.books.on_journal_change",
+		"on_cancel": "crm_app.integrations.erpnext.books.on_journal_change",
+	},
 }
 
 # The deal field on ERPNext's selling documents offers the customer's open and won deals only.

@@ -577,3 +577,36 @@ class TestRepair(CXTestCase):
 		self.assertGreaterEqual(rows[0]["invoiced_amount"], 700)
 		refresh_campaign_rollups([campaign])
 		self.assertEqual(frappe.db.get_value("CX Campaign", campaign, "invoiced_amount"), 700)
+
+
+@needs_erpnext
+class TestJournalPayments(CXTestCase):
+	def test_a_payment_booked_by_journal_entry_counts_as_paid(self):
+		from crm_app.integrations.erpnext.deals import make_sales_invoice
+
+		deal = make_deal(lines=((SERVICE_ITEM, 1, 400),))
+		invoice = submit(make_sales_invoice(deal.name))
+		cash = frappe.get_cached_value("Company", COMPANY, "default_cash_account")
+		journal = frappe.get_doc(
+			{
+				"doctype": "Journal Entry",
+				"company": COMPANY,
+				"posting_date": nowdate(),
+				"accounts": [
+					{"account": cash, "debit_in_account_currency": 150},
+					{
+						"account": invoice.debit_to,
+						"party_type": "Customer",
+						"party": invoice.customer,
+						"credit_in_account_currency": 150,
+						"reference_type": "Sales Invoice",
+						"reference_name": invoice.name,
+					},
+				],
+			}
+		)
+		submit(journal)
+		figures = deal_figures(deal.name)
+		self.assertEqual((figures.paid_amount, figures.outstanding_amount), (150, 250))
+		journal.cancel()
+		self.assertEqual(deal_figures(deal.name).paid_amount, 0)

@@ -55,6 +55,22 @@ def on_payment_change(doc, method=None) -> None:
 	refresh_customer_money_of([doc.party])
 
 
+def on_journal_change(doc, method=None) -> None:
+	"""Journal Entry on_submit / on_cancel: a payment or write-off booked against invoices or orders."""
+	if not integration_enabled():
+		return
+	rows = [row for row in doc.accounts if row.reference_type in ("Sales Invoice", "Sales Order")]
+	if not rows:
+		return
+	deals = set()
+	for doctype in ("Sales Invoice", "Sales Order"):
+		names = [row.reference_name for row in rows if row.reference_type == doctype]
+		if names:
+			deals.update(frappe.get_all(doctype, {"name": ("in", names)}, pluck="cx_opportunity"))
+	refresh_deals(deals)
+	refresh_customer_money_of([row.party for row in doc.accounts if row.party_type == "Customer"])
+
+
 def deals_of_references(payment) -> set[str]:
 	deals = set()
 	for doctype in ("Sales Invoice", "Sales Order"):
