@@ -86,6 +86,10 @@ doc_events = {
 		}
 		for doctype in ("Quotation", "Sales Order", "Sales Invoice")
 	},
+	"Delivery Note": {
+		"validate": "crm_app.integrations.erpnext.deals.validate_deal_link",
+		"before_update_after_submit": "crm_app.integrations.erpnext.deals.validate_deal_link",
+	},
 	"Payment Entry": {
 		"validate": "crm_app.integrations.erpnext.deals.validate_deal_link",
 		"before_update_after_submit": "crm_app.integrations.erpnext.deals.validate_deal_link",
@@ -96,13 +100,14 @@ doc_events = {
 	"Journal Entry": {
 		"on_submit": "crm_app.integrations.erpnext.books.on_journal_change",
 		"on_cancel": "crm_app.integrations.erpnext.books.on_journal_change",
+		"on_update_after_submit": "crm_app.integrations.erpnext.books.on_journal_change",
 	},
 }
 
 # The deal field on ERPNext's selling documents offers the customer's open and won deals only.
 doctype_js = {
 	doctype: "public/js/erpnext_deal_link.js"
-	for doctype in ("Quotation", "Sales Order", "Sales Invoice", "Payment Entry")
+	for doctype in ("Quotation", "Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry")
 }
 
 additional_timeline_content = {

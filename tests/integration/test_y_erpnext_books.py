@@ -461,7 +461,7 @@ class TestCustomers(CXTestCase):
 		history = purchase_history(cx.name)
 		self.assertEqual(history["invoice_count"], 1)
 		self.assertEqual(history["money"]["lifetime_value"], 400)
-		self.assertEqual(history["items"][0].item_code, SERVICE_ITEM)
+		self.assertEqual(history["items"][0]["item_code"], SERVICE_ITEM)
 		self.assertEqual(frappe.db.get_value("CX Customer", cx.name, "lifetime_value"), 400)
 
 
@@ -610,3 +610,61 @@ class TestJournalPayments(CXTestCase):
 		self.assertEqual((figures.paid_amount, figures.outstanding_amount), (150, 250))
 		journal.cancel()
 		self.assertEqual(deal_figures(deal.name).paid_amount, 0)
+
+
+@needs_erpnext
+class TestBooksNeverBlockAccounting(CXTestCase):
+	def test_a_payment_for_a_deal_lost_since_still_books(self):
+		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+		from crm_app.integrations.erpnext.deals import make_sales_invoice
+
+		deal = make_deal(lines=((SERVICE_ITEM, 1, 90),))
+		invoice = submit(make_sales_invoice(deal.name))
+		deal.reload()
+		deal.reopen()
+		deal.mark_lost(lost_reason=frappe.get_all("CX Lost Reason", pluck="name", limit=1)[0])
+		payment = get_payment_entry("Sales Invoice", invoice.name)
+		payment.reference_no, payment.reference_date = "LOST-1", nowdate()
+		submit(payment)
+		self.assertEqual(payment.cx_opportunity, deal.name, "inherited, not refused")
+		self.assertEqual(deal_figures(deal.name).status, "Lost", "a person's Lost stays")
+
+	def test_a_missing_exchange_rate_leaves_the_figures_not_the_invoice(self):
+		from crm_app.integrations.erpnext.deals import make_sales_invoice
+
+		deal = make_deal(lines=((SERVICE_ITEM, 1, 60),))
+		invoice = make_sales_invoice(deal.name)
+		invoice.insert()
+		frappe.db.set_single_value("CX Settings", "default_currency", "CHF")  # no USD -> CHF rate anywhere
+		frappe.clear_document_cache("CX Settings", "CX Settings")
+		try:
+			invoice.submit()
+		finally:
+			frappe.db.set_single_value("CX Settings", "default_currency", None)
+			frappe.clear_document_cache("CX Settings", "CX Settings")
+		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "docstatus"), 1)
+		self.assertEqual(
+			deal_figures(deal.name).invoiced_amount, 0, "waits for the next document or a repair"
+		)
+		self.assertTrue(frappe.db.exists("Error Log", {"method": "CRM figures not updated"}))
+
+	def test_order_delivery_invoice_keeps_the_deal(self):
+		from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+		from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice
+
+		from crm_app.integrations.erpnext.deals import make_sales_order
+
+		deal = make_deal(lines=((SERVICE_ITEM, 2, 75),))
+		order = submit(make_sales_order(deal.name))
+		delivery = submit(make_delivery_note(order.name))
+		self.assertEqual(delivery.cx_opportunity, deal.name)
+		invoice = submit(make_sales_invoice(delivery.name))
+		self.assertEqual(invoice.cx_opportunity, deal.name)
+		self.assertEqual(deal_figures(deal.name).invoiced_amount, 150)
+
+	def test_invoices_without_a_deal_need_the_right_to_read_invoices(self):
+		from crm_app.cx_sales.report.cx_deals_and_invoices.cx_deals_and_invoices import execute
+
+		frappe.set_user(make_user("books.marketing@example.com", "Sales Manager"))
+		self.assertRaises(frappe.PermissionError, execute, {"view": "Invoices Without Deal"})

@@ -1,13 +1,14 @@
 from datetime import date
 
 from crm_app.core.books.deal_books import (
+	BY_DOCUMENTS,
+	BY_PERSON,
 	LOST,
 	OPEN,
 	WON,
 	WON_NEVER,
 	WON_WHEN_INVOICED,
 	DealDocuments,
-	StatusChange,
 	status_from_books,
 )
 from crm_app.core.books.matching import CustomerIndex, CustomerKeys, DealCandidate, suggest_deal
@@ -18,36 +19,43 @@ def test_paid_is_invoiced_less_outstanding():
 
 
 def test_an_order_or_an_invoice_wins_an_open_deal():
-	assert status_from_books(OPEN, False, DealDocuments(orders=1)) == StatusChange(WON, True)
-	assert status_from_books(OPEN, False, DealDocuments(invoiced=10)) == StatusChange(WON, True)
-	assert status_from_books(OPEN, False, DealDocuments(live_quotations=1)) is None
+	assert status_from_books(OPEN, "", DealDocuments(orders=1)) == WON
+	assert status_from_books(OPEN, "", DealDocuments(invoiced=10)) == WON
+	assert status_from_books(OPEN, "", DealDocuments(live_quotations=1)) is None
 
 
 def test_only_an_invoice_wins_when_set_so_and_never_when_off():
-	assert status_from_books(OPEN, False, DealDocuments(orders=1), WON_WHEN_INVOICED) is None
-	assert status_from_books(OPEN, False, DealDocuments(invoiced=5), WON_WHEN_INVOICED) == StatusChange(
-		WON, True
-	)
-	assert status_from_books(OPEN, False, DealDocuments(orders=1, invoiced=5), WON_NEVER) is None
+	assert status_from_books(OPEN, "", DealDocuments(orders=1), WON_WHEN_INVOICED) is None
+	assert status_from_books(OPEN, "", DealDocuments(invoiced=5), WON_WHEN_INVOICED) == WON
+	assert status_from_books(OPEN, "", DealDocuments(orders=1, invoiced=5), WON_NEVER) is None
 
 
 def test_a_sale_returned_in_full_is_not_won_by_invoices():
-	assert status_from_books(OPEN, False, DealDocuments(invoiced=0), WON_WHEN_INVOICED) is None
+	assert status_from_books(OPEN, "", DealDocuments(invoiced=0), WON_WHEN_INVOICED) is None
 
 
 def test_every_quotation_lost_and_nothing_sold_loses_the_deal():
-	assert status_from_books(OPEN, False, DealDocuments(lost_quotations=2)) == StatusChange(LOST, True)
-	assert status_from_books(OPEN, False, DealDocuments(lost_quotations=1, live_quotations=1)) is None
-	assert status_from_books(OPEN, False, DealDocuments(lost_quotations=1, orders=1)) == StatusChange(
-		WON, True
+	assert status_from_books(OPEN, "", DealDocuments(lost_quotations=2)) == LOST
+	assert status_from_books(OPEN, "", DealDocuments(lost_quotations=1, live_quotations=1)) is None
+	assert status_from_books(OPEN, "", DealDocuments(lost_quotations=1, orders=1)) == WON
+	assert status_from_books(OPEN, "", DealDocuments(lost_quotations=2), lose_with_quotations=False) is None
+
+
+def test_the_documents_take_back_only_what_they_set():
+	assert status_from_books(WON, BY_DOCUMENTS, DealDocuments()) == OPEN
+	assert status_from_books(LOST, BY_DOCUMENTS, DealDocuments(orders=1)) == WON
+	assert status_from_books(WON, BY_DOCUMENTS, DealDocuments(orders=1)) is None
+	assert status_from_books(WON, "", DealDocuments()) is None, "an imported win stays"
+	# switched off, a lost quotation no longer keeps a documents' win alive: the deal reopens
+	assert (
+		status_from_books(WON, BY_DOCUMENTS, DealDocuments(lost_quotations=1), lose_with_quotations=False)
+		== OPEN
 	)
 
 
-def test_the_books_take_back_only_what_they_set():
-	assert status_from_books(WON, True, DealDocuments()) == StatusChange(OPEN, False)
-	assert status_from_books(WON, False, DealDocuments()) is None, "a person's win stays"
-	assert status_from_books(LOST, True, DealDocuments(orders=1)) == StatusChange(WON, True)
-	assert status_from_books(WON, True, DealDocuments(orders=1)) is None
+def test_a_person_has_the_last_word():
+	assert status_from_books(WON, BY_PERSON, DealDocuments()) is None
+	assert status_from_books(OPEN, BY_PERSON, DealDocuments(orders=1)) is None, "reopened by hand stays open"
 
 
 def test_customers_match_by_tax_id_then_email_then_name():

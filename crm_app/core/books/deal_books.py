@@ -33,32 +33,37 @@ class DealDocuments:
 		return round(self.invoiced - self.outstanding, 2)
 
 
-@dataclass(frozen=True)
-class StatusChange:
-	status: str
-	by_books: bool  # the documents set it, so the documents may take it back
+# Who set the deal's current status: the documents may take back only what they set themselves.
+BY_DOCUMENTS, BY_PERSON = "Documents", "Person"
 
 
 def status_from_books(
-	status: str, set_by_books: bool, books: DealDocuments, won_when: str = WON_WHEN_ORDERED_OR_INVOICED
-) -> StatusChange | None:
+	status: str,
+	set_by: str | None,
+	books: DealDocuments,
+	won_when: str = WON_WHEN_ORDERED_OR_INVOICED,
+	lose_with_quotations: bool = True,
+) -> str | None:
 	"""The status the documents call for, or None to leave the deal as it is.
 
-	- An open deal is won once it is ordered or invoiced (as the setting says), and lost once every
-	  quotation made for it is lost and nothing was ordered or invoiced.
-	- A status the books set is taken back when its documents are cancelled: the deal reopens (or turns
-	  to won/lost by what is left). A status a person set is never overridden.
+	- A deal nobody has closed or reopened by hand is won once it is ordered or invoiced (as the
+	  setting says), and lost once every quotation made for it is lost and nothing was ordered or
+	  invoiced (unless that is switched off).
+	- A status the documents set is taken back when they are cancelled: the deal reopens, or turns to
+	  what is left. A status a person set (Won, Lost, or reopened) is never overridden.
 	"""
+	if set_by == BY_PERSON:
+		return None
 	won = _won(books, won_when)
-	lost = (
+	lost = lose_with_quotations and (
 		books.lost_quotations > 0 and not books.live_quotations and not books.orders and books.invoiced <= 0
 	)
 	wanted = WON if won else LOST if lost else None
 	if status == OPEN:
-		return StatusChange(wanted, True) if wanted else None
-	if not set_by_books or wanted == status:
+		return wanted
+	if set_by != BY_DOCUMENTS or wanted == status:
 		return None
-	return StatusChange(wanted or OPEN, bool(wanted))
+	return wanted or OPEN
 
 
 def _won(books: DealDocuments, won_when: str) -> bool:

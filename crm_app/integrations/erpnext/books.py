@@ -6,8 +6,10 @@ the customer's money (one query per customer) and queues the campaign's refresh.
 incrementally, so `repair_books` (bench command `crm-recompute-books`) can rebuild everything and a
 drifted figure is put right by the next document.
 
-Amounts are in the reporting currency: ERPNext's company-currency totals, converted when a company keeps
-its books in another currency. Paid is what was invoiced less what is still outstanding.
+Amounts are in the reporting currency: ERPNext's company-currency totals (the rounded total where the
+document rounds, as its outstanding amount does), converted when a company keeps its books in another
+currency. Outstanding is kept in the receivable account's currency, converted to the company's only when
+that differs. Paid is what was invoiced less what is still outstanding.
 """
 
 import frappe
@@ -16,6 +18,7 @@ from frappe.utils import cint, flt, getdate, nowdate
 
 from crm_app.campaigns import queue_campaign_refresh
 from crm_app.core.books.deal_books import (
+	BY_DOCUMENTS,
 	OPEN,
 	WON_WHEN_ORDERED_OR_INVOICED,
 	DealDocuments,
@@ -42,42 +45,75 @@ def on_document_change(doc, method=None) -> None:
 	before = doc.get_doc_before_save() if method == "on_update_after_submit" else None
 	if before:
 		deals.add(before.get("cx_opportunity"))
-	refresh_deals(deals)
-	if doc.doctype == "Sales Invoice":
-		refresh_customer_money_of([doc.customer])
+	follow_books(deals, [doc.customer] if doc.doctype == "Sales Invoice" else [])
 
 
 def on_payment_change(doc, method=None) -> None:
-	"""Payment Entry on_submit / on_cancel: the deals of the invoices it pays."""
+	"""Payment Entry on_submit / on_cancel / on_update_after_submit: the deals of what it pays."""
 	if not integration_enabled() or doc.party_type != "Customer":
 		return
-	refresh_deals({doc.get("cx_opportunity"), *deals_of_references(doc)})
-	refresh_customer_money_of([doc.party])
+	deals = {doc.get("cx_opportunity"), *deals_of(doc.references, "reference_doctype", "reference_name")}
+	follow_books(deals, [doc.party], again_after_commit=True)
 
 
 def on_journal_change(doc, method=None) -> None:
-	"""Journal Entry on_submit / on_cancel: a payment or write-off booked against invoices or orders."""
+	"""Journal Entry on_submit / on_cancel / on_update_after_submit: a payment, write-off or
+	reconciliation booked against invoices or orders."""
 	if not integration_enabled():
 		return
 	rows = [row for row in doc.accounts if row.reference_type in ("Sales Invoice", "Sales Order")]
-	if not rows:
-		return
-	deals = set()
-	for doctype in ("Sales Invoice", "Sales Order"):
-		names = [row.reference_name for row in rows if row.reference_type == doctype]
-		if names:
-			deals.update(frappe.get_all(doctype, {"name": ("in", names)}, pluck="cx_opportunity"))
-	refresh_deals(deals)
-	refresh_customer_money_of([row.party for row in doc.accounts if row.party_type == "Customer"])
+	if rows:
+		customers = [row.party for row in doc.accounts if row.party_type == "Customer"]
+		follow_books(deals_of(rows, "reference_type", "reference_name"), customers, again_after_commit=True)
 
 
-def deals_of_references(payment) -> set[str]:
+def deals_of(rows, doctype_field: str, name_field: str) -> set[str]:
 	deals = set()
 	for doctype in ("Sales Invoice", "Sales Order"):
-		names = [row.reference_name for row in payment.references if row.reference_doctype == doctype]
+		names = [row.get(name_field) for row in rows if row.get(doctype_field) == doctype]
 		if names:
 			deals.update(frappe.get_all(doctype, {"name": ("in", names)}, pluck="cx_opportunity"))
 	return {deal for deal in deals if deal}
+
+
+def follow_books(deals, customers, again_after_commit: bool = False) -> None:
+	"""Recompute the deals and customers, without ever stopping the accounting document: any failure (say
+	a missing exchange rate) is rolled back to here, logged, and told to the user; the figures wait for
+	the next document or `crm-recompute-books`. Payments are recomputed once more after commit, because
+	ERPNext's reconciliation saves the payment before it updates the invoice's outstanding amount."""
+	deals = sorted({deal for deal in deals if deal})
+	customers = sorted({customer for customer in customers if customer})
+	if not (deals or customers):
+		return
+	frappe.db.savepoint(SAVEPOINT)
+	try:
+		refresh_deals(deals)
+		refresh_customer_money_of(customers)
+	except Exception:
+		frappe.db.rollback(save_point=SAVEPOINT)
+		frappe.log_error(title=_("CRM figures not updated"), reference_doctype=DEAL)
+		frappe.msgprint(
+			_("Saved. The CRM's deal and customer figures could not be updated: see the Error Log."),
+			indicator="orange",
+			alert=True,
+		)
+		return
+	if again_after_commit:
+		frappe.enqueue(
+			"crm_app.integrations.erpnext.books.refresh_later",
+			queue="short",
+			deals=deals,
+			customers=customers,
+			enqueue_after_commit=True,
+		)
+
+
+SAVEPOINT = "crm_app_books"
+
+
+def refresh_later(deals: list[str], customers: list[str]) -> None:
+	refresh_deals(deals)
+	refresh_customer_money_of(customers)
 
 
 # -- deals -------------------------------------------------------------------------------------------
@@ -91,7 +127,7 @@ def refresh_deals(deals) -> None:
 def refresh_deal(deal: str) -> None:
 	"""Set the deal's figures from its submitted documents and, as CX Settings say, its status."""
 	current = frappe.db.get_value(
-		DEAL, deal, ["status", "status_set_by_books", "campaign", *BOOK_FIELDS], as_dict=True
+		DEAL, deal, ["status", "status_set_by", "campaign", *BOOK_FIELDS], as_dict=True
 	)
 	if not current:
 		return  # the deal was deleted: the document keeps its name, there is nothing to update
@@ -106,20 +142,21 @@ def refresh_deal(deal: str) -> None:
 	if any(flt(current[field], 2) != flt(value, 2) for field, value in figures.items()):
 		frappe.db.set_value(DEAL, deal, figures, update_modified=False)
 		queue_campaign_refresh(current.campaign)
-	change = status_from_books(
+	status = status_from_books(
 		current.status,
-		bool(current.status_set_by_books),
+		current.status_set_by,
 		books,
 		won_when=setting("mark_won_when", WON_WHEN_ORDERED_OR_INVOICED),
+		lose_with_quotations=bool(cint(setting("mark_lost_with_quotation", 1))),
 	)
-	if change and (change.status != "Lost" or cint(setting("mark_lost_with_quotation", 1))):
-		set_status_from_books(deal, change.status, change.by_books)
+	if status:
+		set_status_from_books(deal, status)
 
 
-def set_status_from_books(deal: str, status: str, by_books: bool) -> None:
+def set_status_from_books(deal: str, status: str) -> None:
 	doc = frappe.get_doc(DEAL, deal)
 	doc.status = status
-	doc.status_set_by_books = 1 if by_books and status != OPEN else 0
+	doc.status_set_by = BY_DOCUMENTS
 	if status == "Lost":
 		doc.lost_reason = doc.lost_reason or quotation_lost_reason()
 		doc.lost_detail = doc.lost_detail or _("Its quotations were lost.")
@@ -139,8 +176,11 @@ def documents_of(deal: str) -> dict:
 	latest = {}
 	for doctype in ("Quotation", "Sales Order"):
 		filters = {"cx_opportunity": deal, "docstatus": 1}
-		if doctype == "Quotation":
-			filters["status"] = ("not in", ["Lost", "Expired"])
+		if doctype == "Quotation":  # the next document is made from what is still open
+			filters["status"] = ("not in", ["Lost", "Expired", "Ordered"])
+		else:
+			filters["per_billed"] = ("<", 100)
+			filters["status"] = ("not in", ["Closed", "On Hold"])
 		found = frappe.get_all(doctype, filters, pluck="name", order_by="creation desc", limit=1)
 		latest[doctype] = found[0] if found else None
 	return latest
@@ -158,15 +198,15 @@ def deal_documents(deal: str) -> DealDocuments:
 	"""One query: the deal's submitted quotations, orders and invoices, grouped by company."""
 	rows = frappe.db.sql(
 		"""select 'Quotation' as kind, company, status = 'Lost' as lost, count(*) as documents,
-				sum(base_grand_total) as total, 0 as outstanding
+				sum(if(base_rounded_total != 0, base_rounded_total, base_grand_total)) as total, 0 as outstanding
 			from `tabQuotation` where cx_opportunity = %(deal)s and docstatus = 1
 			group by company, status = 'Lost'
 		union all
-		select 'Sales Order', company, 0, count(*), sum(base_grand_total), 0
+		select 'Sales Order', company, 0, count(*), sum(if(base_rounded_total != 0, base_rounded_total, base_grand_total)), 0
 			from `tabSales Order` where cx_opportunity = %(deal)s and docstatus = 1 group by company
 		union all
-		select 'Sales Invoice', company, 0, count(*), sum(base_grand_total),
-				sum(outstanding_amount * conversion_rate)
+		select 'Sales Invoice', company, 0, count(*), sum(if(base_rounded_total != 0, base_rounded_total, base_grand_total)),
+				sum(if(party_account_currency = currency, outstanding_amount * conversion_rate, outstanding_amount))
 			from `tabSales Invoice` where cx_opportunity = %(deal)s and docstatus = 1 group by company""",
 		{"deal": deal},
 		as_dict=True,
@@ -219,10 +259,9 @@ def refresh_customer_money_of(erpnext_customers) -> None:
 def customer_money(customer: str) -> dict:
 	"""Lifetime value (invoiced net of credit notes), outstanding, overdue and last purchase: one query."""
 	rows = frappe.db.sql(
-		"""select company, sum(base_grand_total) as invoiced,
-				sum(outstanding_amount * conversion_rate) as outstanding,
-				sum(if(due_date < %(today)s and outstanding_amount > 0, outstanding_amount * conversion_rate,
-					0)) as overdue,
+		"""select company, sum(if(base_rounded_total != 0, base_rounded_total, base_grand_total)) as invoiced,
+				sum(if(party_account_currency = currency, outstanding_amount * conversion_rate, outstanding_amount)) as outstanding,
+				sum(if(due_date < %(today)s and outstanding_amount > 0, if(party_account_currency = currency, outstanding_amount * conversion_rate, outstanding_amount), 0)) as overdue,
 				max(if(is_return = 0, posting_date, null)) as last_purchase
 			from `tabSales Invoice` where customer = %(customer)s and docstatus = 1 group by company""",
 		{"customer": customer, "today": nowdate()},
@@ -254,10 +293,9 @@ def refresh_all_customer_money() -> None:
 	for company in frappe.get_all("Company", pluck="name"):
 		frappe.db.sql(
 			"""update `tabCX Customer` cx
-			join (select customer, sum(base_grand_total) as invoiced,
-					sum(outstanding_amount * conversion_rate) as outstanding,
-					sum(if(due_date < %(today)s and outstanding_amount > 0, outstanding_amount * conversion_rate,
-						0)) as overdue,
+			join (select customer, sum(if(base_rounded_total != 0, base_rounded_total, base_grand_total)) as invoiced,
+					sum(if(party_account_currency = currency, outstanding_amount * conversion_rate, outstanding_amount)) as outstanding,
+					sum(if(due_date < %(today)s and outstanding_amount > 0, if(party_account_currency = currency, outstanding_amount * conversion_rate, outstanding_amount), 0)) as overdue,
 					max(if(is_return = 0, posting_date, null)) as last_purchase
 				from `tabSales Invoice` where docstatus = 1 and company = %(company)s group by customer
 			) books on books.customer = cx.erpnext_customer
@@ -293,7 +331,7 @@ def repair_books(progress=None) -> int:
 			(deal.quoted_amount != 0)
 			| (deal.ordered_amount != 0)
 			| (deal.invoiced_amount != 0)
-			| (deal.status_set_by_books == 1)
+			| (deal.status_set_by == BY_DOCUMENTS)
 		)
 		.run(pluck=True)
 	)

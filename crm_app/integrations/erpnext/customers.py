@@ -41,14 +41,36 @@ def on_cx_customer_insert(cx_customer) -> None:
 	"""CX Customer after_insert: its ERPNext Customer, unless it came from one."""
 	if cx_customer.flags.from_erpnext or cx_customer.get("erpnext_customer") or not integration_enabled():
 		return
-	if cint(setting("create_erpnext_customers", 1)):
+	if not cint(setting("create_erpnext_customers", 1)):
+		return
+	# ERPNext may refuse its side (its own validations): the CRM customer is saved all the same, and
+	# gets its twin when a quotation is made for it.
+	frappe.db.savepoint(TWIN_SAVEPOINT)
+	try:
 		ensure_erpnext_customer(cx_customer)
+	except (frappe.ValidationError, frappe.DuplicateEntryError) as error:
+		frappe.db.rollback(save_point=TWIN_SAVEPOINT)
+		frappe.clear_last_message()
+		frappe.msgprint(
+			_("Saved. ERPNext did not accept it as a customer yet: {0}").format(error),
+			indicator="orange",
+			alert=True,
+		)
+
+
+TWIN_SAVEPOINT = "crm_app_erpnext_twin"
 
 
 def ensure_erpnext_customer(cx_customer) -> str:
-	"""The ERPNext Customer of a CRM customer, created (with its contacts shared) if it has none."""
+	"""The ERPNext Customer of a CRM customer: one not yet linked that matches (tax id, email, name),
+	else a new one; contacts shared either way."""
 	if cx_customer.get("erpnext_customer"):
 		return cx_customer.erpnext_customer
+	match = _match_erpnext(cx_customer)
+	if match:
+		link(cx_customer.name, match)
+		cx_customer.erpnext_customer = match
+		return match
 	customer = frappe.new_doc(ERP)
 	customer.update(
 		{
@@ -64,6 +86,27 @@ def ensure_erpnext_customer(cx_customer) -> str:
 	link(cx_customer.name, customer.name)
 	cx_customer.erpnext_customer = customer.name
 	return customer.name
+
+
+def _match_erpnext(cx_customer) -> str | None:
+	keys = CustomerKeys.of(cx_customer.customer_name, cx_customer.get("email_id"), cx_customer.get("tax_id"))
+	unlinked = {"cx_customer": ("is", "not set")}
+	candidates = set()
+	for field, value in (("tax_id", cx_customer.get("tax_id")), ("email_id", cx_customer.get("email_id"))):
+		if value:
+			candidates.update(frappe.get_all(ERP, {field: value, **unlinked}, pluck="name"))
+	candidates.update(
+		frappe.get_all(ERP, {"customer_name": cx_customer.customer_name, **unlinked}, pluck="name")
+	)
+	if not candidates:
+		return None
+	rows = frappe.get_all(
+		ERP, {"name": ("in", list(candidates))}, ["name", "customer_name", "email_id", "tax_id"]
+	)
+	index = CustomerIndex(
+		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id)) for row in rows
+	)
+	return index.match(keys)
 
 
 def link_or_create_cx_customer(customer) -> str:

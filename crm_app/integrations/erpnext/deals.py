@@ -123,6 +123,11 @@ def check_deal_can_be_sold(deal) -> None:
 			)
 		if flt(row.qty) <= 0:
 			frappe.throw(_("Row {0}: enter a quantity above zero.").format(row.idx), DealDocumentError)
+		if row.uom and not frappe.db.exists("UOM", row.uom):
+			frappe.throw(
+				_("Row {0}: {1} is not a unit of measure in ERPNext.").format(row.idx, frappe.bold(row.uom)),
+				DealDocumentError,
+			)
 
 
 def selling_terms(deal, company: str) -> dict:
@@ -162,30 +167,41 @@ def _rate(from_currency: str, to_currency: str, on, deal) -> float:
 
 
 def validate_deal_link(doc, method=None) -> None:
-	"""validate / before_update_after_submit of Quotation, Sales Order, Sales Invoice, Payment Entry."""
-	if doc.doctype == "Payment Entry" and not doc.get(DEAL_FIELD):
-		doc.set(DEAL_FIELD, single_deal_of_references(doc))
+	"""validate / before_update_after_submit of the documents that can belong to a deal.
+
+	A document made from another (an order from a quotation, an invoice from an order or delivery, a
+	credit note, an amendment, a payment of invoices) takes the deal of its sources when it names none.
+	Each link must point at a deal of the document's customer. A link set by hand must also point at a
+	deal the user may read that is not lost; an inherited one is not checked again, so an accountant
+	without CRM access can carry on ERPNext's flow, and a payment for a deal lost since still books."""
+	if not integration_enabled():
+		return
+	inherited_deal = deal_of_sources(doc)
+	if doc.is_new() and not doc.get(DEAL_FIELD) and inherited_deal:
+		doc.set(DEAL_FIELD, inherited_deal)
 	deal = doc.get(DEAL_FIELD)
-	if not deal or not integration_enabled():
+	if not deal:
 		return
 	before = doc.get_doc_before_save()
-	if before and before.get(DEAL_FIELD) == deal:
+	party = PARTY_FIELD[doc.doctype]
+	deal_changed = not before or before.get(DEAL_FIELD) != deal
+	if not (deal_changed or before.get(party) != doc.get(party)):
 		return  # unchanged: checked when it was set
-	if not inherited(doc, deal):
+	if deal_changed and deal != inherited_deal:
 		check_may_link(deal)
-	check_same_customer(doc, deal)
+	check_same_customer(doc, deal, hand_made=deal_changed and deal != inherited_deal)
 
 
 def check_may_link(deal: str) -> None:
-	if not frappe.has_permission(DEAL, "read", doc=deal):
-		# Said the same whether the deal exists or not: a name must not leak.
+	if not frappe.db.exists(DEAL, deal) or not frappe.has_permission(DEAL, "read", doc=deal):
+		# The same words whether the deal exists or not.
 		frappe.throw(_("You cannot link to opportunity {0}.").format(deal), DealLinkError)
 
 
-def check_same_customer(doc, deal: str) -> None:
+def check_same_customer(doc, deal: str, hand_made: bool) -> None:
 	values = frappe.db.get_value(DEAL, deal, ["customer", "status"], as_dict=True)
 	if not values:
-		return
+		return  # deleted since: the document keeps the name
 	party = doc.get(PARTY_FIELD[doc.doctype])
 	party_type = doc.get("party_type") or (doc.get("quotation_to") or "Customer")
 	linked = values.customer and frappe.db.get_value("CX Customer", values.customer, "erpnext_customer")
@@ -195,42 +211,43 @@ def check_same_customer(doc, deal: str) -> None:
 			DealLinkError,
 			title=_("Another Customer's Deal"),
 		)
-	if values.status == "Lost":
+	if hand_made and values.status == "Lost":
 		frappe.throw(_("Opportunity {0} is lost: link an open or won deal.").format(deal), DealLinkError)
 
 
-def inherited(doc, deal: str) -> bool:
-	"""The deal came with the document this one was made from (the accountant making an order from a
-	quotation need not see the CRM)."""
+def deal_of_sources(doc) -> str | None:
+	"""The one deal of the documents this one was made from, among those the user may read; None when
+	they name none or disagree. (Source fields can be typed by hand: an unreadable source vouches for
+	nothing.)"""
+	deals = set()
 	for doctype, names in sources(doc).items():
-		if names and frappe.db.exists(doctype, {"name": ("in", list(names)), DEAL_FIELD: deal}):
-			return True
-	return False
+		for name, deal in frappe.get_all(
+			doctype, {"name": ("in", list(names))}, ["name", DEAL_FIELD], as_list=True
+		):
+			if deal and frappe.has_permission(doctype, "read", doc=name):
+				deals.add(deal)
+	return deals.pop() if len(deals) == 1 else None
 
 
 def sources(doc) -> dict[str, set]:
-	found: dict[str, set] = {"Quotation": set(), "Sales Order": set(), "Sales Invoice": set()}
+	found: dict[str, set] = {
+		doctype: set() for doctype in ("Quotation", "Sales Order", "Delivery Note", "Sales Invoice")
+	}
 	for row in doc.get("items") or []:
 		if row.get("prevdoc_docname") and row.get("prevdoc_doctype", "Quotation") == "Quotation":
 			found["Quotation"].add(row.prevdoc_docname)
-		if row.get("sales_order"):
-			found["Sales Order"].add(row.sales_order)
-	if doc.get("return_against"):
-		found["Sales Invoice"].add(doc.return_against)
+		for field, doctype in (("sales_order", "Sales Order"), ("against_sales_order", "Sales Order"),
+			("delivery_note", "Delivery Note"), ("against_sales_invoice", "Sales Invoice")):  # fmt: skip
+			if row.get(field):
+				found[doctype].add(row.get(field))
+	if doc.get("return_against") and doc.doctype in found:
+		found[doc.doctype].add(doc.return_against)
+	if doc.get("amended_from") and doc.doctype in found:
+		found[doc.doctype].add(doc.amended_from)
 	for row in doc.get("references") or []:
 		if row.reference_doctype in found:
 			found[row.reference_doctype].add(row.reference_name)
-	return found
-
-
-def single_deal_of_references(payment) -> str | None:
-	deals = set()
-	for doctype, names in sources(payment).items():
-		if names:
-			deals.update(frappe.get_all(doctype, {"name": ("in", list(names))}, pluck=DEAL_FIELD))
-	deals.discard(None)
-	deals.discard("")
-	return deals.pop() if len(deals) == 1 else None
+	return {doctype: names for doctype, names in found.items() if names}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -242,8 +259,9 @@ def link_documents(links: list | str) -> dict:
 	for doctype, name, deal in links:
 		if doctype not in PARTY_FIELD:
 			frappe.throw(_("{0} cannot be linked to a deal.").format(doctype), DealLinkError)
+		if not frappe.db.exists(doctype, name) or not frappe.has_permission(doctype, "write", doc=name):
+			frappe.throw(_("You cannot change {0} {1}.").format(_(doctype), name), DealLinkError)
 		doc = frappe.get_doc(doctype, name)
-		doc.check_permission("write")
 		if doc.docstatus == 2:
 			frappe.throw(_("{0} {1} is cancelled.").format(_(doctype), name), DealLinkError)
 		doc.set(DEAL_FIELD, deal or None)

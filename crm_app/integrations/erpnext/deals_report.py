@@ -16,6 +16,8 @@ from frappe.query_builder.functions import Coalesce, Count, Sum
 
 from crm_app.core.books.matching import DealCandidate, suggest_deal
 from crm_app.cx_sales.report.common import column, currency_column, parse_filters, summary, with_currency
+from crm_app.integrations.erpnext.books import company_rate
+from crm_app.integrations.erpnext.history import may_read_invoices
 from crm_app.money import report_note
 from crm_app.permissions import match_conditions
 
@@ -105,6 +107,9 @@ def deals(filters, period):
 
 
 def invoices_without_deal(filters, period):
+	if not may_read_invoices():
+		# Customer-wide lists need the role; invoices shared one by one are read on their own forms.
+		frappe.throw(_("You may not read Sales Invoices."), frappe.PermissionError)
 	invoice = frappe.qb.DocType("Sales Invoice")
 	criteria = [
 		invoice.docstatus == 1,
@@ -132,15 +137,22 @@ def invoices_without_deal(filters, period):
 			invoice.outstanding_amount,
 			invoice.currency.as_("invoice_currency"),
 			invoice.grand_total,
+			invoice.company,
 		)
 		.where(where)
 		.orderby(invoice.posting_date, order=Order.desc)
 		.limit(LIMIT)
 		.run(as_dict=True)
 	)
-	count, total = (
-		frappe.qb.from_(invoice).select(Count("*"), Sum(invoice.base_grand_total)).where(where).run()[0]
+	per_company = (
+		frappe.qb.from_(invoice)
+		.select(invoice.company, Count("*"), Sum(invoice.base_grand_total))
+		.where(where)
+		.groupby(invoice.company)
+		.run()
 	)
+	count = sum(documents for _company, documents, _total in per_company)
+	total = sum(float(amount or 0) * company_rate(company) for company, _count, amount in per_company)
 	add_suggestions(rows)
 	columns = [
 		column("Sales Invoice", "sales_invoice", "Link", 160, options="Sales Invoice"),
@@ -197,9 +209,10 @@ def add_suggestions(rows: list[dict]) -> None:
 			DealCandidate(name, float(amount or 0), on, status == "Won")
 		)
 	for row in rows:
-		best = suggest_deal(
-			float(row.base_grand_total or 0), row.posting_date, candidates.get(twins.get(row.customer), [])
-		)
+		amount = float(row.base_grand_total or 0) * company_rate(
+			row.company
+		)  # as the deals: reporting currency
+		best = suggest_deal(amount, row.posting_date, candidates.get(twins.get(row.customer), []))
 		if best:
 			row.suggested_opportunity, row.fit = best[0], round(best[1] * 100)
 	suggested = {row.suggested_opportunity for row in rows if row.get("suggested_opportunity")}

@@ -14,10 +14,12 @@ MODULE = "CX Sales"  # Frappe's uninstall of crm_app deletes custom fields of it
 DEAL_FIELD = "cx_opportunity"
 # ERPNext documents that can belong to a deal; ERPNext's own mappings (Quotation -> Sales Order -> Sales
 # Invoice, invoice -> credit note) copy a field of the same name forward.
-DEAL_DOCTYPES = ("Quotation", "Sales Order", "Sales Invoice", "Payment Entry")
+# Delivery Note only carries the deal from order to invoice.
+DEAL_DOCTYPES = ("Quotation", "Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry")
 PARTY_FIELD = {
 	"Quotation": "party_name",
 	"Sales Order": "customer",
+	"Delivery Note": "customer",
 	"Sales Invoice": "customer",
 	"Payment Entry": "party",
 }
@@ -236,20 +238,20 @@ def seed_settings_defaults(rows: list[dict]) -> None:
 
 
 # CX Deals and Invoices lists and counts a period's invoices without a deal from this index alone.
-INVOICE_INDEX = "cx_opportunity_books_index"
+INVOICE_INDEX = "cx_deal_invoice_index"
 
 
 def add_indexes() -> None:
 	frappe.db.add_index(
 		"Sales Invoice",
-		[DEAL_FIELD, "docstatus", "is_return", "posting_date", "base_grand_total"],
+		[DEAL_FIELD, "docstatus", "is_return", "posting_date", "company", "base_grand_total"],
 		INVOICE_INDEX,
 	)
 
 
 def drop_indexes() -> None:
 	if frappe.db.table_exists("Sales Invoice"):
-		frappe.db.sql_ddl("alter table `tabSales Invoice` drop index if exists `cx_opportunity_books_index`")
+		frappe.db.sql_ddl("alter table `tabSales Invoice` drop index if exists `cx_deal_invoice_index`")
 
 
 def remove_custom_fields() -> None:

@@ -3,8 +3,8 @@ warehouse (ERPNext's `Bin`) on the form, and a warning when a line asks for more
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Sum
-from frappe.utils import escape_html, flt
+from frappe.query_builder.functions import IfNull, Sum
+from frappe.utils import escape_html, flt, getdate
 
 from crm_app.integrations.erpnext.common import integration_enabled, json_list, setting
 
@@ -30,6 +30,7 @@ def item_details(item_code: str, currency: str) -> dict:
 	frappe.has_permission("CX Opportunity", "write", throw=True)
 	item = frappe.get_cached_doc(ERP_ITEM, item_code)  # raises DoesNotExistError for a wrong code
 	price_list, price_list_currency = price_list_for(currency)
+	today = getdate()
 	rate = None
 	if price_list and price_list_currency == currency:
 		price = frappe.qb.DocType("Item Price")
@@ -38,6 +39,9 @@ def item_details(item_code: str, currency: str) -> dict:
 			.select(price.price_list_rate)
 			.where((price.item_code == item.name) & (price.price_list == price_list))
 			.where(price.selling == 1)
+			.where(IfNull(price.customer, "") == "")  # a customer's own price is not everyone's
+			.where(IfNull(price.valid_from, "2000-01-01") <= today)
+			.where(IfNull(price.valid_upto, "2999-12-31") >= today)
 			.orderby(price.valid_from, order=frappe.qb.desc)
 			.limit(1)
 			.run()
@@ -115,5 +119,5 @@ def set_line_stock(deal) -> None:
 					row.idx, escape_html(row.item), flt(row.qty), flt(actual)
 				)
 			)
-	if short:
+	if short and not deal.flags.status_from_books:  # an accountant submitting an order needs no stock note
 		frappe.msgprint("<br>".join(short), title=_("Not Enough Stock"), indicator="orange", alert=False)

@@ -2,7 +2,7 @@
 // For license information, please see license.txt
 // ERPNext selling documents: the CRM Opportunity field offers the customer's open and won deals.
 
-["Quotation", "Sales Order", "Sales Invoice", "Payment Entry"].forEach((doctype) => {
+["Quotation", "Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry"].forEach((doctype) => {
 	frappe.ui.form.on(doctype, {
 		setup(frm) {
 			if (!frm.fields_dict.cx_opportunity) return;

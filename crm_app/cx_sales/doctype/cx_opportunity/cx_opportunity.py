@@ -9,6 +9,7 @@ from frappe.utils import flt, getdate, now_datetime, nowdate
 from crm_app import money, ownership
 from crm_app.campaigns import queue_campaign_refresh
 from crm_app.core import pipeline
+from crm_app.core.books.deal_books import BY_PERSON
 from crm_app.exceptions import (
 	LostReasonRequiredError,
 	MissingExchangeRateError,
@@ -37,7 +38,7 @@ class CXOpportunity(Document):
 		self.set_base_amounts()
 		self.set_forecast_category()
 		self.log_stage_change()
-		self.forget_books_status()
+		self.note_who_set_the_status()
 		self.warn_if_worked_by_others()
 
 	def onload(self):
@@ -177,10 +178,10 @@ class CXOpportunity(Document):
 			if "stage_changed_on" not in imported_history(self):
 				self.stage_changed_on = now
 
-	def forget_books_status(self):
-		"""A status a person sets is theirs: the documents no longer take it back."""
-		if self.has_value_changed("status") and not self.flags.status_from_books:
-			self.status_set_by_books = 0
+	def note_who_set_the_status(self):
+		"""A status a person sets (won, lost or reopened) is theirs: the documents leave it alone."""
+		if not self.is_new() and self.has_value_changed("status") and not self.flags.status_from_books:
+			self.status_set_by = BY_PERSON
 
 	def warn_if_worked_by_others(self):
 		if self.is_new() or self.has_value_changed("customer") or self.has_value_changed("lead"):

@@ -10,7 +10,7 @@ def get_data():
 	return {
 		"fieldname": "cx_opportunity",
 		"transactions": [
-			{"label": _("Selling"), "items": ["Quotation", "Sales Order"]},
+			{"label": _("Selling"), "items": ["Quotation", "Sales Order", "Delivery Note"]},
 			{"label": _("Accounting"), "items": ["Sales Invoice", "Payment Entry"]},
 		],
 	}
