@@ -124,8 +124,10 @@ def refresh_deals(deals) -> None:
 		refresh_deal(deal)
 
 
-def refresh_deal(deal: str) -> None:
-	"""Set the deal's figures from its submitted documents and, as CX Settings say, its status."""
+def refresh_deal(deal: str, status_now: bool = False) -> None:
+	"""Set the deal's figures from its submitted documents, in this transaction; and, as CX Settings say,
+	its status: a full save of the deal (closing date, probability, stage log, history), so it runs in a
+	short job right after the document commits, and the accountant's submit does not wait for it."""
 	current = frappe.db.get_value(
 		DEAL, deal, ["status", "status_set_by", "campaign", *BOOK_FIELDS], as_dict=True
 	)
@@ -142,13 +144,35 @@ def refresh_deal(deal: str) -> None:
 	if any(flt(current[field], 2) != flt(value, 2) for field, value in figures.items()):
 		frappe.db.set_value(DEAL, deal, figures, update_modified=False)
 		queue_campaign_refresh(current.campaign)
-	status = status_from_books(
+	if books_status(current, books):
+		if status_now:
+			apply_books_status(deal)
+		else:
+			frappe.enqueue(
+				"crm_app.integrations.erpnext.books.apply_books_status",
+				queue="short",
+				deal=deal,
+				job_id=f"crm_app:deal_status:{deal}",
+				deduplicate=True,
+				enqueue_after_commit=True,
+				now=bool(frappe.flags.in_test),  # tests see the status in their own transaction
+			)
+
+
+def books_status(current, books: DealDocuments) -> str | None:
+	return status_from_books(
 		current.status,
 		current.status_set_by,
 		books,
 		won_when=setting("mark_won_when", WON_WHEN_ORDERED_OR_INVOICED),
 		lose_with_quotations=bool(cint(setting("mark_lost_with_quotation", 1))),
 	)
+
+
+def apply_books_status(deal: str) -> None:
+	"""The status the documents call for now (read afresh: more documents may have come since)."""
+	current = frappe.db.get_value(DEAL, deal, ["status", "status_set_by"], as_dict=True)
+	status = current and books_status(current, deal_documents(deal))
 	if status:
 		set_status_from_books(deal, status)
 
@@ -336,7 +360,7 @@ def repair_books(progress=None) -> int:
 		.run(pluck=True)
 	)
 	for done, name in enumerate(sorted(deals), 1):
-		refresh_deal(name)
+		refresh_deal(name, status_now=True)
 		if done % 1000 == 0:
 			frappe.db.commit()
 			if progress:
