@@ -481,6 +481,12 @@ class TestStockAndIssues(CXTestCase):
 		self.assertEqual(details["description"], f"{STOCK_ITEM} description")
 		self.assertEqual(sum(row["actual"] for row in item_stock([STOCK_ITEM])[STOCK_ITEM]), 5)
 
+	def test_stock_levels_need_erpnexts_right_to_read_them(self):
+		from crm_app.integrations.erpnext.stock import item_stock
+
+		frappe.set_user(make_user("books.marketing.only@example.com", "Marketing User"))
+		self.assertRaises(frappe.PermissionError, item_stock, [STOCK_ITEM])
+
 	def test_issue_links_an_invoice_of_its_customer_only(self):
 		from crm_app.exceptions import IssuePurchaseError
 

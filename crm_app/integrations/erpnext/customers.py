@@ -24,6 +24,8 @@ CX, ERP = "CX Customer", "Customer"
 CUSTOMER_TYPE = {"Company": "Company", "Individual": "Individual", "Partnership": "Company"}
 BACKFILL_JOB = "crm_app:erpnext_customer_backfill"
 BATCH = 2000
+# Each side names its twin in this field.
+TWIN_FIELD = {CX: "erpnext_customer", ERP: "cx_customer"}
 
 
 # -- as records are created --------------------------------------------------------------------------
@@ -66,7 +68,7 @@ def ensure_erpnext_customer(cx_customer) -> str:
 	else a new one; contacts shared either way."""
 	if cx_customer.get("erpnext_customer"):
 		return cx_customer.erpnext_customer
-	match = _match_erpnext(cx_customer)
+	match = unlinked_twin(cx_customer, among=ERP)
 	if match:
 		link(cx_customer.name, match)
 		cx_customer.erpnext_customer = match
@@ -88,29 +90,8 @@ def ensure_erpnext_customer(cx_customer) -> str:
 	return customer.name
 
 
-def _match_erpnext(cx_customer) -> str | None:
-	keys = CustomerKeys.of(cx_customer.customer_name, cx_customer.get("email_id"), cx_customer.get("tax_id"))
-	unlinked = {"cx_customer": ("is", "not set")}
-	candidates = set()
-	for field, value in (("tax_id", cx_customer.get("tax_id")), ("email_id", cx_customer.get("email_id"))):
-		if value:
-			candidates.update(frappe.get_all(ERP, {field: value, **unlinked}, pluck="name"))
-	candidates.update(
-		frappe.get_all(ERP, {"customer_name": cx_customer.customer_name, **unlinked}, pluck="name")
-	)
-	if not candidates:
-		return None
-	rows = frappe.get_all(
-		ERP, {"name": ("in", list(candidates))}, ["name", "customer_name", "email_id", "tax_id"]
-	)
-	index = CustomerIndex(
-		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id)) for row in rows
-	)
-	return index.match(keys)
-
-
 def link_or_create_cx_customer(customer) -> str:
-	match = _match_one(customer)
+	match = unlinked_twin(customer, among=CX)
 	if not match:
 		cx_customer = frappe.new_doc(CX)
 		cx_customer.update(_cx_values(customer, Mappings.load()))
@@ -168,20 +149,24 @@ def share_contacts(from_doctype: str, names: list[str]) -> None:
 		frappe.db.sql(_SHARE_SQL[from_doctype], {"now": now(), "names": tuple(names)})
 
 
-def _match_one(customer) -> str | None:
-	keys = CustomerKeys.of(customer.customer_name, customer.get("email_id"), customer.get("tax_id"))
-	candidates = []
-	for field, value in (("tax_id", customer.get("tax_id")), ("email_id", customer.get("email_id"))):
+def unlinked_twin(record, among: str) -> str | None:
+	"""The record of doctype `among` (CX Customer or Customer) not yet linked to a twin that matches
+	`record` by tax id, email or name; None when there is none, or several equally good."""
+	keys = CustomerKeys.of(record.customer_name, record.get("email_id"), record.get("tax_id"))
+	unlinked = {TWIN_FIELD[among]: ("is", "not set")}
+	candidates = set()
+	for field, value in (
+		("tax_id", record.get("tax_id")),
+		("email_id", record.get("email_id")),
+		("customer_name", record.customer_name),
+	):
 		if value:
-			candidates += frappe.get_all(
-				CX, {field: value, "erpnext_customer": ("is", "not set")}, pluck="name"
-			)
-	candidates += frappe.get_all(
-		CX, {"customer_name": customer.customer_name, "erpnext_customer": ("is", "not set")}, pluck="name"
-	)
+			candidates.update(frappe.get_all(among, {field: value, **unlinked}, pluck="name"))
 	if not candidates:
 		return None
-	rows = frappe.get_all(CX, {"name": ("in", candidates)}, ["name", "customer_name", "email_id", "tax_id"])
+	rows = frappe.get_all(
+		among, {"name": ("in", list(candidates))}, ["name", "customer_name", "email_id", "tax_id"]
+	)
 	index = CustomerIndex(
 		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id)) for row in rows
 	)
@@ -415,9 +400,6 @@ def share_links_with_twin(doc, method=None) -> None:
 		if twin and (twin_doctype, twin) not in present:
 			doc.append("links", {"link_doctype": twin_doctype, "link_name": twin})
 			present.add((twin_doctype, twin))
-
-
-TWIN_FIELD = {CX: "erpnext_customer", ERP: "cx_customer"}
 
 
 def forget_erpnext_twin(cx_customer) -> None:

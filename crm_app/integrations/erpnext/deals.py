@@ -176,20 +176,22 @@ def validate_deal_link(doc, method=None) -> None:
 	without CRM access can carry on ERPNext's flow, and a payment for a deal lost since still books."""
 	if not integration_enabled():
 		return
+	before = doc.get_doc_before_save()
+	party = PARTY_FIELD[doc.doctype]
+	if before and before.get(DEAL_FIELD) == doc.get(DEAL_FIELD) and before.get(party) == doc.get(party):
+		return  # unchanged since it was checked (most saves of a submitted document)
+	if not doc.get(DEAL_FIELD) and not doc.is_new():
+		return  # unlinked by hand
 	inherited_deal = deal_of_sources(doc)
-	if doc.is_new() and not doc.get(DEAL_FIELD) and inherited_deal:
+	if not doc.get(DEAL_FIELD):
 		doc.set(DEAL_FIELD, inherited_deal)
 	deal = doc.get(DEAL_FIELD)
 	if not deal:
 		return
-	before = doc.get_doc_before_save()
-	party = PARTY_FIELD[doc.doctype]
-	deal_changed = not before or before.get(DEAL_FIELD) != deal
-	if not (deal_changed or before.get(party) != doc.get(party)):
-		return  # unchanged: checked when it was set
-	if deal_changed and deal != inherited_deal:
+	hand_made = (not before or before.get(DEAL_FIELD) != deal) and deal != inherited_deal
+	if hand_made:
 		check_may_link(deal)
-	check_same_customer(doc, deal, hand_made=deal_changed and deal != inherited_deal)
+	check_same_customer(doc, deal, hand_made=hand_made)
 
 
 def check_may_link(deal: str) -> None:

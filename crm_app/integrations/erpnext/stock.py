@@ -66,6 +66,7 @@ def item_stock(item_codes: list | str) -> dict:
 	if not integration_enabled():
 		return {}
 	frappe.has_permission("CX Opportunity", "read", throw=True)
+	frappe.has_permission("Bin", "read", throw=True)  # ERPNext's own rule for stock levels
 	codes = json_list(item_codes)
 	if codes is None or not all(isinstance(code, str) for code in codes):
 		return {}
