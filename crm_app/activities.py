@@ -6,6 +6,7 @@ from frappe import _
 from frappe.query_builder.functions import Max, Min
 from frappe.utils import add_to_date, get_datetime, getdate, now_datetime
 
+from crm_app.cx_insights.figures import set_values
 from crm_app.exceptions import InvalidDateRangeError, InvalidDateTimeError
 from crm_app.permissions import refresh_assignees
 from crm_app.utils import TRACKED
@@ -25,7 +26,7 @@ def refresh_rollups(doctype: str, name: str) -> None:
 	}
 	if doctype == "CX Lead":
 		values["first_contacted_on"] = min(contacts) if contacts else None
-	frappe.db.set_value(doctype, name, values, update_modified=False)
+	set_values(doctype, name, values, update_modified=False)  # next_follow_up is tallied
 	if doctype == "CX Lead":
 		from crm_app.scoring import rescore_lead
 

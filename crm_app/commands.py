@@ -1,5 +1,6 @@
-"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force]` and
-`bench --site SITE crm-recompute-books` (ERPNext: figures from the submitted documents, drift repaired)."""
+"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force] [--currencies ...]`,
+`bench --site SITE crm-recompute-books` (ERPNext: figures from the submitted documents, drift repaired)
+and `bench --site SITE crm-reconcile-tallies` (the desk's number cards and charts after SQL writes)."""
 
 import click
 from frappe.commands import get_site, pass_context
@@ -9,8 +10,13 @@ from frappe.commands import get_site, pass_context
 @click.option("--leads", default=300, show_default=True, help="Number of demo leads wanted in total.")
 @click.option("--records", default=100, show_default=True, help="Customers, opportunities and issues.")
 @click.option("--force", is_flag=True, help="Also on a site that is not in developer mode.")
+@click.option(
+	"--currencies",
+	default="",
+	help="Comma-separated currencies for a multi-currency demo (default: the reporting currency).",
+)
 @pass_context
-def crm_demo_data(context, leads: int, records: int, force: bool):
+def crm_demo_data(context, leads: int, records: int, force: bool, currencies: str):
 	"""Fill the site with realistic CRM demo data (idempotent: a second run only tops up)."""
 	import frappe
 
@@ -20,7 +26,8 @@ def crm_demo_data(context, leads: int, records: int, force: bool):
 	frappe.init(site=site)
 	frappe.connect()
 	try:
-		result = create_demo_data(leads=leads, records=records, force=force)
+		wanted = tuple(code.strip().upper() for code in currencies.split(",") if code.strip())
+		result = create_demo_data(leads=leads, records=records, force=force, currencies=wanted)
 		click.secho(f"Demo data ready on {site}: {result}", fg="green")
 	except frappe.ValidationError as exc:
 		click.secho(frappe.utils.strip_html(str(exc)), fg="red")
@@ -50,4 +57,21 @@ def crm_recompute_books(context):
 		frappe.destroy()
 
 
-commands = [crm_demo_data, crm_recompute_books]
+@click.command("crm-reconcile-tallies")
+@pass_context
+def crm_reconcile_tallies(context):
+	"""Bring the desk's tallies (number cards, charts) in line with the tables, after writes in SQL."""
+	import frappe
+
+	from crm_app.cx_insights.figures import reconcile
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		click.secho(f"{reconcile():,} tally rows corrected on {site}.", fg="green")
+	finally:
+		frappe.destroy()
+
+
+commands = [crm_demo_data, crm_recompute_books, crm_reconcile_tallies]

@@ -20,10 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import frappe
 import pymysql
 from frappe import _
-from frappe.utils import add_days, now_datetime, nowdate
+from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 
 from crm_app.core.demo import GENDERS, LEAD_FIELDS, DemoMasters, lead_rows, tsv_chunk
+from crm_app.cx_insights.figures import reconcile
 from crm_app.exceptions import DemoDataRefusedError
+from crm_app.money import exchange_rate, reporting_currency
+from crm_app.utils import ACTIVE_LEAD_STATUSES
 
 DEMO_USERS = tuple(f"demo.sales{i}@example.com" for i in range(1, 6))
 DEMO_CAMPAIGNS = ("Spring Webinar", "Trade Fair Berlin", "Newsletter Q3", "Partner Referral", "Search Ads")
@@ -32,22 +35,53 @@ CHUNK = 100_000  # rows per statement and commit when topping up a table that ha
 LOCAL_INFILE_REFUSED = {1148, 3948, 4166}
 
 
-def create_demo_data(leads: int = 300, records: int = 100, force: bool = False, quiet: bool = False) -> dict:
-	"""Fill the site with `leads` demo leads and about `records` customers, opportunities and issues."""
+def create_demo_data(
+	leads: int = 300,
+	records: int = 100,
+	force: bool = False,
+	quiet: bool = False,
+	currencies: Sequence[str] = (),
+) -> dict:
+	"""Fill the site with `leads` demo leads and about `records` customers, opportunities and issues.
+
+	Opportunities are in the reporting currency, or spread over `currencies` (a multi-currency demo:
+	each deal converts at the exchange rate it carries). The loaded leads are scored at once, and the
+	desk's tallies catch up with the bulk load, so the workspace is right from the first visit."""
 	if not (frappe.conf.developer_mode or force):
 		frappe.throw(
 			_("Demo data is only added to a site in developer mode. Use --force to add it anyway."),
 			DemoDataRefusedError,
 		)
+	unknown = [code for code in currencies if not frappe.db.exists("Currency", code)]
+	if unknown:
+		frappe.throw(_("Unknown currency: {0}").format(", ".join(unknown)), DemoDataRefusedError)
 	say = (lambda *_a: None) if quiet else print
 	masters = ensure_masters()
 	started = time.perf_counter()
 	inserted = insert_leads(leads, masters, say)
 	say(f"leads: {inserted} inserted in {time.perf_counter() - started:.1f}s")
-	converted = convert_leads(min(records, leads))
+	converted = convert_leads(min(records, leads), currencies)
 	issues = create_issues(records)
+	log_activities(records)
 	frappe.db.commit()
-	return {"leads_inserted": inserted, "customers_created": converted, "issues_created": issues}
+	scored = score_leads(say)
+	reconcile(["CX Lead", "CX Opportunity", "CX Issue"])
+	return {
+		"leads_inserted": inserted,
+		"customers_created": converted,
+		"issues_created": issues,
+		"leads_scored": scored,
+	}
+
+
+def score_leads(say: Callable[..., None]) -> int:
+	"""The bulk rescore, run here rather than waiting for the night: bulk-loaded leads have no score."""
+	from crm_app.scoring import rescore_all_leads
+
+	started = time.perf_counter()
+	scored = rescore_all_leads() or 0
+	say(f"leads: {scored} scores written in {time.perf_counter() - started:.1f}s")
+	return scored
 
 
 def ensure_masters() -> DemoMasters:
@@ -282,8 +316,9 @@ def loader_connection() -> pymysql.Connection:
 	return pymysql.connect(**{**settings, "local_infile": True, "autocommit": False})
 
 
-def convert_leads(target: int) -> int:
-	"""Convert demo leads until `target` of them have a customer; each also gets an opportunity."""
+def convert_leads(target: int, currencies: Sequence[str] = ()) -> int:
+	"""Convert demo leads until `target` of them have a customer; each also gets an opportunity, in the
+	reporting currency or one of `currencies` (with a made-up rate where no exchange rate is kept)."""
 	from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
 
 	done = frappe.db.count("CX Lead", {"name": ("like", "CX-LEAD-DEMO-%"), "customer": ("is", "set")})
@@ -308,6 +343,8 @@ def convert_leads(target: int) -> int:
 		)
 		opportunity = frappe.get_doc("CX Opportunity", result["opportunity"])
 		opportunity.expected_close_date = add_days(nowdate(), rng.randint(-30, 120))
+		if currencies:
+			set_demo_currency(opportunity, rng.choice(currencies), rng)
 		opportunity.save()
 		roll = rng.random()
 		if roll < 0.2:
@@ -315,6 +352,57 @@ def convert_leads(target: int) -> int:
 		elif roll < 0.35:
 			opportunity.mark_lost(rng.choice(reasons))
 	return len(candidates)
+
+
+def log_activities(records: int) -> int:
+	"""Calls, and for some a meeting held, in the last three weeks on up to `records` open demo leads
+	(once): the activity the scoring rules reward, so the demo has Hot and Warm leads beside Cold ones."""
+	call = frappe.qb.DocType("CX Call Log")
+	logged = frappe.qb.from_(call).select(call.name).where(call.reference_name.like("CX-LEAD-DEMO-%"))
+	if logged.limit(1).run():
+		return 0
+	names = frappe.get_all(
+		"CX Lead",
+		filters={"name": ("like", "CX-LEAD-DEMO-%"), "status": ("in", ACTIVE_LEAD_STATUSES)},
+		order_by="name desc",  # the leads the conversions above did not take
+		limit=max(records, 1),
+		pluck="name",
+	)
+	now = now_datetime()
+	for name in names:
+		rng = random.Random(f"activity {name}")
+		frappe.get_doc(
+			{
+				"doctype": "CX Call Log",
+				"reference_doctype": "CX Lead",
+				"reference_name": name,
+				"direction": rng.choice(["Outgoing", "Incoming"]),
+				"outcome": "Connected",
+				"call_start": add_to_date(now, days=-rng.randint(0, 20), hours=-rng.randint(1, 8)),
+				"duration": rng.randrange(120, 1800, 30),
+				"summary": rng.choice(["Discovery call", "Pricing questions", "Follow-up on the demo"]),
+			}
+		).insert()
+		if rng.random() < 0.6:
+			frappe.get_doc(
+				{
+					"doctype": "Event",
+					"subject": "Product demo",
+					"event_category": "Meeting",
+					"event_type": "Private",
+					"starts_on": add_to_date(now, days=-rng.randint(1, 20)),
+					"event_participants": [{"reference_doctype": "CX Lead", "reference_docname": name}],
+				}
+			).insert()
+	return len(names)
+
+
+def set_demo_currency(opportunity, currency: str, rng: random.Random) -> None:
+	if currency == reporting_currency():
+		return
+	opportunity.currency = currency
+	found = exchange_rate(currency, reporting_currency(), getdate())
+	opportunity.exchange_rate = found[0] if found else round(rng.uniform(0.5, 4.5), 4)
 
 
 def create_issues(target: int) -> int:

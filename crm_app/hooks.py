@@ -36,7 +36,13 @@ permission_query_conditions = {
 has_permission = {doctype: "crm_app.permissions.has_permission" for doctype in _RULED}
 
 # Frappe's global search (the awesome bar) shows any record of a readable doctype: apply the rules too.
-override_whitelisted_methods = {"frappe.utils.global_search.search": "crm_app.search.global_search"}
+override_whitelisted_methods = {
+	"frappe.utils.global_search.search": "crm_app.search.global_search",
+	# Number cards and charts of leads, deals and issues read a small tally, not a million rows
+	# (crm_app/cx_insights/figures.py); anything the tally cannot answer goes to Frappe's own method.
+	"frappe.desk.doctype.number_card.number_card.get_result": "crm_app.cx_insights.figures.number_card_result",
+	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "crm_app.cx_insights.figures.dashboard_chart_data",
+}
 
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
 standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
@@ -69,6 +75,12 @@ doc_events = {
 	"Communication": {
 		"on_update": "crm_app.activities.on_communication_change",
 		"after_delete": "crm_app.activities.on_communication_change",
+	},
+	# The desk's tallies follow every change of a lead, deal or issue (on_change runs on insert, save,
+	# db_set and delete).
+	**{
+		doctype: {"on_change": "crm_app.cx_insights.figures.on_change"}
+		for doctype in ("CX Lead", "CX Opportunity", "CX Issue")
 	},
 	# ERPNext (crm_app/integrations/erpnext): each customer has its CRM twin; documents linked to a deal
 	# are checked as they are linked and move the deal's figures and status as they are submitted,
@@ -118,6 +130,8 @@ additional_timeline_content = {
 }
 
 scheduler_events = {
+	# Tallies catch up with writes that bypassed the documents (bulk loads, SQL) and lost deltas.
+	"hourly": ["crm_app.cx_insights.figures.reconcile_job"],
 	"daily_long": [
 		# Reminders can be many on a big site: the long queue has no five-minute limit.
 		"crm_app.reminders.send_reminders",

@@ -71,18 +71,25 @@ SEED = {
 	),
 	"CX Issue Type": ("issue_type", ["Question", "Problem", "Feature Request", "Complaint", "Billing"]),
 }
+# Stage, order, default probability and the forecast category an open deal in it takes (a manager may
+# change both per stage; a rep may still move a deal to another category).
 SALES_STAGES = (
-	("Prospecting", 10, 10),
-	("Qualification", 20, 20),
-	("Needs Analysis", 30, 40),
-	("Proposal", 40, 60),
-	("Negotiation", 50, 80),
+	("Prospecting", 10, 10, "Pipeline"),
+	("Qualification", 20, 20, "Pipeline"),
+	("Needs Analysis", 30, 40, "Best Case"),
+	("Proposal", 40, 60, "Best Case"),
+	("Negotiation", 50, 80, "Commit"),
 )
 ROOT_TERRITORY = "All Territories"
 KANBAN_BOARDS = (
 	("CX Leads by Status", "CX Lead", "status"),
 	("CX Opportunities by Stage", "CX Opportunity", "sales_stage"),
 )
+# Frappe's own card fields; amount, close date, score and owner are added by crm_app.js.
+KANBAN_CARD_FIELDS = {
+	"CX Leads by Status": ["organization_name"],
+	"CX Opportunities by Stage": ["party_name"],
+}
 
 
 def app_doctypes() -> list[str]:
@@ -155,17 +162,40 @@ def seed_masters() -> None:
 		for value in values:
 			insert_if_missing(doctype, value, {fieldname: value})
 	insert_if_missing("CX Territory", ROOT_TERRITORY, {"territory_name": ROOT_TERRITORY, "is_group": 1})
-	for stage, order, probability in SALES_STAGES:
+	for stage, order, probability, category in SALES_STAGES:
 		insert_if_missing(
 			"CX Sales Stage",
 			stage,
-			{"stage_name": stage, "stage_order": order, "default_probability": probability},
+			{
+				"stage_name": stage,
+				"stage_order": order,
+				"default_probability": probability,
+				"forecast_category": category,
+			},
 		)
+
+
+def seed_stage_forecast_categories() -> None:
+	"""Stages seeded before they had a forecast category all read the field's default, Pipeline: while
+	every one of them still does, nobody chose, and they take the default categories."""
+	stages = [stage for stage, *_rest in SALES_STAGES]
+	current = frappe.get_all("CX Sales Stage", {"name": ("in", stages)}, pluck="forecast_category")
+	if set(current) - {"Pipeline", "", None}:
+		return
+	for stage, _order, _probability, category in SALES_STAGES:
+		frappe.db.set_value("CX Sales Stage", stage, "forecast_category", category)
 
 
 def insert_if_missing(doctype: str, name: str, values: dict) -> None:
 	if not frappe.db.exists(doctype, name):
 		frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
+
+
+def set_kanban_card_fields() -> None:
+	"""Boards made before they had card fields take the default ones (fields a user chose are kept)."""
+	for board_name, fields in KANBAN_CARD_FIELDS.items():
+		if frappe.db.get_value("Kanban Board", board_name, "fields") in ("", "[]", None):
+			frappe.db.set_value("Kanban Board", board_name, "fields", json.dumps(fields))
 
 
 def create_kanban_boards() -> None:
@@ -186,6 +216,7 @@ def create_kanban_boards() -> None:
 				"field_name": fieldname,
 				"private": 0,
 				"show_labels": 0,
+				"fields": json.dumps(KANBAN_CARD_FIELDS[board_name]),
 			}
 		)
 		for value in values:

@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt
 
+from crm_app.cx_insights.figures import reconcile
 from crm_app.utils import get_settings
 
 # Number cards and charts that add money; they show it in the reporting currency.
@@ -131,6 +132,7 @@ def recompute_base_amounts() -> None:
 		values,
 	)
 	set_display_currency()
+	reconcile(["CX Opportunity"], commit=False)  # base amounts were written in SQL, past the documents
 
 
 def after_setup_wizard(args=None) -> None:

@@ -8,6 +8,7 @@ from frappe.query_builder.functions import Count
 from frappe.utils import getdate, now_datetime
 
 from crm_app.core import scoring
+from crm_app.cx_insights.figures import reconcile
 from crm_app.exceptions import ScoringCriterionError
 
 SETTINGS = "CX Scoring Settings"
@@ -233,6 +234,7 @@ def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int | Non
 		)
 		if commit:
 			frappe.db.commit()
+		reconcile(["CX Lead"], commit=commit)  # the bands were written in SQL, past the documents
 		return changed
 	finally:
 		release_lock()

@@ -88,16 +88,62 @@ crm_app.render_kanban_totals = function (listview) {
 	});
 };
 
-// The board draws and redraws its columns on its own schedule (after its own server calls, after a
-// drag): put the totals back whenever a column appears without them.
+// The board draws and redraws its columns and cards on its own schedule (after its own server calls,
+// after a drag): put the totals and card details back whenever they are missing.
 crm_app.watch_kanban_columns = function (listview) {
 	if (listview.cx_observer) return;
 	let pending = null;
 	listview.cx_observer = new MutationObserver(() => {
 		clearTimeout(pending);
-		pending = setTimeout(() => crm_app.render_kanban_totals(listview), 100);
+		pending = setTimeout(() => {
+			if (listview.cx_totals) crm_app.render_kanban_totals(listview);
+			crm_app.decorate_kanban_cards(listview);
+		}, 100);
 	});
 	listview.cx_observer.observe(listview.$result[0], { childList: true, subtree: true });
+};
+
+// Kanban cards: what a rep scans a board for, beside the title and Frappe's own card fields (customer or
+// organisation). Money in the deal's own currency; the owner as an avatar.
+crm_app.KANBAN_CARDS = {
+	"CX Opportunity": {
+		owner: "opportunity_owner",
+		lines: (doc) => [
+			doc.amount != null ? `<span class="bold text-body">${format_currency(doc.amount, doc.currency, 0)}</span>` : "",
+			doc.expected_close_date ? __("Close {0}", [frappe.datetime.str_to_user(doc.expected_close_date)]) : "",
+		],
+	},
+	"CX Lead": {
+		owner: "lead_owner",
+		lines: (doc) => {
+			const colors = { Hot: "red", Warm: "orange", Cold: "blue" };
+			const band = doc.score_band;
+			return [band ? `<span class="indicator-pill ${colors[band] || "gray"}">${__(band)} · ${cint(doc.lead_score)}</span>` : ""];
+		},
+	},
+};
+
+crm_app.watch_kanban = function (listview) {
+	if (listview.view_name !== "Kanban" || !crm_app.KANBAN_CARDS[listview.doctype]) return;
+	crm_app.decorate_kanban_cards(listview);
+	crm_app.watch_kanban_columns(listview);
+};
+
+crm_app.decorate_kanban_cards = function (listview) {
+	const card = crm_app.KANBAN_CARDS[listview.doctype];
+	if (listview.view_name !== "Kanban" || !card) return;
+	const docs = {};
+	(listview.data || []).forEach((doc) => (docs[doc.name] = doc));
+	listview.$result.find(".kanban-card-wrapper[data-name]").each(function () {
+		const wrapper = $(this);
+		const doc = docs[decodeURIComponent(wrapper.attr("data-name"))];
+		if (!doc || wrapper.find(".cx-card-extra").length) return;
+		const lines = card.lines(doc).filter(Boolean).map((line) => `<div class="text-truncate">${line}</div>`);
+		const owner = doc[card.owner] ? `<div class="ml-2">${frappe.avatar(doc[card.owner], "avatar-small")}</div>` : "";
+		wrapper
+			.find(".kanban-card-doc")
+			.append(`<div class="cx-card-extra d-flex justify-content-between align-items-end small"><div>${lines.join("")}</div>${owner}</div>`);
+	});
 };
 
 // Filters every sales report shares: period, owner, territory, source, campaign, then `extra`.

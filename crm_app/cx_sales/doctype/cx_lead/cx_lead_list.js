@@ -4,7 +4,11 @@
 const CX_BAND_COLORS = { Hot: "red", Warm: "orange", Cold: "blue" };
 
 frappe.listview_settings["CX Lead"] = {
-	add_fields: ["status", "lead_score", "score_band"],
+	add_fields: ["status", "lead_score", "score_band", "organization_name", "lead_owner"],
+	// Called after every refresh of the list and of its Kanban boards.
+	refresh(listview) {
+		crm_app.watch_kanban(listview);
+	},
 	get_indicator(doc) {
 		const colors = {
 			New: "blue",

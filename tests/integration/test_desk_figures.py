@@ -1,0 +1,165 @@
+"""The desk's number cards and charts from tallies: the same figures as Frappe's own methods, kept
+current through every way the app writes, and never for a user whom Frappe would show less."""
+
+import json
+
+import frappe
+from frappe.desk.doctype.dashboard_chart import dashboard_chart as frappe_chart
+from frappe.desk.doctype.number_card import number_card as frappe_card
+from frappe.utils import add_days, nowdate
+
+from crm_app.activities import refresh_rollups
+from crm_app.core.insights import tally as core
+from crm_app.cx_insights import figures
+from crm_app.exceptions import InvalidDateTimeError, InvalidFilterError
+
+from .factories import CXTestCase, make_lead, make_opportunity, make_product, make_user
+
+RESTRICTED = "figures.sales@example.com"
+WORKSPACE = "Customer Relations"
+
+
+def drift() -> dict[str, int]:
+	"""Tally rows that differ from a GROUP BY of their table, per tally (nothing pending)."""
+	figures.flush()
+	found = {}
+	for tally in core.TALLIES:
+		fixes = core.corrections(tally, figures.grouped_table(tally), figures.kept_rows(tally))
+		if fixes:
+			found[tally.name] = [(fix.dims, fix.count, fix.sums) for fix in fixes]
+	return found
+
+
+def card_args(card_name: str, extra: list | None = None) -> tuple[dict, list]:
+	card = frappe.get_doc("Number Card", card_name)
+	filters = json.loads(card.filters_json or "[]")
+	for row in json.loads(card.dynamic_filters_json or "[]"):
+		filters.append([*row[:3], nowdate()])
+	doc = {
+		"document_type": card.document_type,
+		"function": card.function,
+		"aggregate_function_based_on": card.aggregate_function_based_on,
+	}
+	return doc, filters + (extra or [])
+
+
+class TestTallies(CXTestCase):
+	def setUp(self):
+		super().setUp()
+		figures.reconcile(commit=False)
+		figures.flush()
+
+	def test_every_way_the_app_writes_keeps_the_tallies_exact(self):
+		lead = make_lead(source="Website")
+		other = make_lead(first_name="Grace", status="Contacted")
+		lead.status = "Qualified"
+		lead.save()
+		lead.db_set("score_band", "Hot")  # what rescore_lead does
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"description": "Call back",
+				"reference_type": "CX Lead",
+				"reference_name": other.name,
+				"allocated_to": "Administrator",
+				"date": add_days(nowdate(), 3),
+			}
+		).insert()
+		refresh_rollups("CX Lead", other.name)  # next_follow_up written without a document
+		deal = make_opportunity(items=[{**make_product(), "qty": 2, "rate": 150}])
+		deal.sales_stage = "Proposal"
+		deal.save()
+		deal.mark_won()
+		make_opportunity().delete()
+		frappe.delete_doc("CX Lead", make_lead(first_name="Gone").name)
+		issue = frappe.get_doc({"doctype": "CX Issue", "subject": "Broken"}).insert()
+		issue.status = "Replied"
+		issue.save()
+		self.assertEqual(drift(), {})
+
+	def test_reconcile_repairs_writes_that_bypass_the_documents(self):
+		lead = make_lead()
+		figures.flush()
+		frappe.db.set_value("CX Lead", lead.name, "status", "Lost")  # SQL-level, no document
+		self.assertIn("leads", drift())
+		figures.reconcile(commit=False)
+		self.assertEqual(drift(), {})
+
+	def test_a_rolled_back_transaction_leaves_no_delta_behind(self):
+		make_lead()
+		self.assertTrue(getattr(frappe.local, figures.PENDING, None))
+		frappe.db.rollback()
+		self.assertFalse(getattr(frappe.local, figures.PENDING, None))
+
+	def test_cards_and_charts_say_what_frappe_says(self):
+		make_lead(source="Website", status="Contacted")
+		make_lead(source="Cold Call", status="New")
+		make_opportunity(items=[{**make_product(), "qty": 1, "rate": 900}]).mark_won()
+		make_opportunity(items=[{**make_product(), "qty": 3, "rate": 70}])
+		figures.flush()
+		variants = [
+			[],
+			[["CX Lead", "status", "not in", ["Lost"]]],
+			[["CX Lead", "source", "is", "set"]],
+			[["CX Lead", "next_follow_up", "is", "not set"]],
+			[["CX Opportunity", "closed_on", "Timespan", "this year"]],
+			[["CX Opportunity", "closed_on", "between", [add_days(nowdate(), -400), nowdate()]]],
+		]
+		page = frappe.get_doc("Workspace", WORKSPACE)
+		for link in page.number_cards:
+			for extra in variants:
+				doc, filters = card_args(link.number_card_name)
+				if extra and extra[0][0] != doc["document_type"]:
+					continue
+				filters += extra
+				self.assertEqual(
+					figures.number_card_result(json.dumps(doc), json.dumps(filters)),
+					frappe_card.get_result(json.dumps(doc), json.dumps(filters)),
+					f"{link.number_card_name} {extra}",
+				)
+		for link in page.charts:
+			chart = frappe.get_doc("Dashboard Chart", link.chart_name)
+			ours = figures.dashboard_chart_data(chart_name=chart.name, filters=chart.filters_json)
+			frappes = frappe_chart.get(chart_name=chart.name, filters=chart.filters_json, refresh=1)
+			self.assertEqual(normalised(ours), normalised(frappes), chart.name)
+			self.assertIsNot(
+				figures.chart_from_tally(chart, chart.filters_json, None, None, None, None),
+				figures.NOT_ANSWERED,
+				f"{chart.name} is answered by a tally",
+			)
+
+	def test_a_restricted_user_gets_frappes_answer_not_the_tally(self):
+		make_user(RESTRICTED, "Sales User")
+		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
+		make_lead(first_name="Mine", lead_owner=RESTRICTED)
+		make_lead(first_name="Theirs")
+		figures.flush()
+		doc, filters = card_args("CX Open Leads")
+		everyone = figures.number_card_result(json.dumps(doc), json.dumps(filters))
+		frappe.set_user(RESTRICTED)
+		self.assertFalse(figures.read_in_full("CX Lead"))
+		mine = figures.number_card_result(json.dumps(doc), json.dumps(filters))
+		self.assertEqual(mine, frappe.get_list("CX Lead", filters=filters, fields=["count(*) as n"])[0].n)
+		self.assertLess(mine, everyone)
+
+	def test_bad_input_is_refused_in_words(self):
+		doc, filters = card_args("CX Open Leads")
+		for bad_doc in ("abc", "[1, 2]", json.dumps({**doc, "function": "Median"})):
+			with self.assertRaises(InvalidFilterError):
+				figures.number_card_result(bad_doc, json.dumps(filters))
+		with self.assertRaises(InvalidFilterError):
+			figures.number_card_result(json.dumps(doc), "{[")
+		with self.assertRaises(frappe.ValidationError):  # Frappe's own words for a short filter
+			figures.number_card_result(json.dumps(doc), json.dumps([[1, 2]]))
+		with self.assertRaises(InvalidDateTimeError):
+			figures.number_card_result(json.dumps(doc), json.dumps(filters), to_date="not a date")
+		with self.assertRaises(InvalidFilterError):
+			figures.dashboard_chart_data(chart_name="CX Leads by Source", timespan="forever")
+
+
+def normalised(data):
+	"""Chart data with numbers as floats, groups in label order (ties may come in either order)."""
+	if not data:
+		return data
+	values = [float(v or 0) for v in data["datasets"][0]["values"]]
+	return sorted(zip(data["labels"], values, strict=True), key=lambda pair: str(pair[0]))
