@@ -88,7 +88,9 @@ def refresh_assignees(doctype: str, name: str) -> None:
 		"several_assignees": int(len(users) > 1),
 	}
 	if frappe.db.exists(doctype, name):
-		frappe.db.set_value(doctype, name, values, update_modified=False)
+		from crm_app.cx_insights.figures import set_values  # figures reads this module's rules
+
+		set_values(doctype, name, values, update_modified=False)  # the desk's tallies count assignees
 
 
 def refresh_all_assignees(doctype: str) -> None:
@@ -119,6 +121,9 @@ def refresh_all_assignees(doctype: str) -> None:
 		if (name, user, several) not in unchanged
 	}
 	frappe.db.bulk_update(doctype, changes, chunk_size=500, update_modified=False)
+	from crm_app.cx_insights.figures import reconcile
+
+	reconcile([doctype], commit=False)
 
 
 def visible_names(doctype: str, user: str | Term):

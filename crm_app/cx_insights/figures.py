@@ -22,6 +22,7 @@ from frappe import _
 from frappe.desk.doctype.dashboard_chart import dashboard_chart as frappe_chart
 from frappe.desk.doctype.number_card import number_card as frappe_card
 from frappe.model.db_query import get_date_range
+from frappe.query_builder import Criterion
 from frappe.query_builder.functions import Count, Sum
 from frappe.utils import get_datetime, now, now_datetime
 from frappe.utils.data import format_date
@@ -30,7 +31,8 @@ from pypika.terms import Values
 
 from crm_app.core.insights import tally as core
 from crm_app.exceptions import InvalidDateTimeError, InvalidFilterError
-from crm_app.permissions import match_conditions
+from crm_app.permissions import ASSIGNABLE, match_conditions, query_conditions
+from crm_app.utils import OWNER_FIELD
 
 TABLE = "CX Tally"
 NOT_ANSWERED = object()  # a chart the tally cannot answer (None is Frappe's "no data")
@@ -103,7 +105,7 @@ def apply(deltas: list[core.Delta]) -> None:
 	stamp, user = now(), frappe.session.user if frappe.session else "Administrator"
 	for start in range(0, len(deltas), 500):
 		query = frappe.qb.into(table).columns(
-			"name", "tally", "dim_1", "dim_2", "dim_3", "dim_4", "row_count", "sum_1", "sum_2",
+			"name", "tally", *[f"dim_{i + 1}" for i in range(core.MAX_DIMS)], "row_count", "sum_1", "sum_2",
 			"creation", "modified", "owner", "modified_by",
 		)  # fmt: skip
 		for delta in deltas[start : start + 500]:
@@ -133,10 +135,20 @@ def reconcile(doctypes: list[str] | None = None, commit: bool = True) -> int:
 			frappe.db.commit()  # a new transaction: both reads below share its snapshot
 		fixes = core.corrections(tally, grouped_table(tally), kept_rows(tally))
 		apply(fixes)
+		drop_empty_rows(tally)
 		corrected += len(fixes)
 		if commit:
 			frappe.db.commit()
 	return corrected
+
+
+def drop_empty_rows(tally: core.Tally) -> None:
+	"""Combinations nobody has any more (a date passed, a source retired). A delta arriving for one
+	later simply inserts it again."""
+	table = frappe.qb.DocType(TABLE)
+	frappe.qb.from_(table).delete().where(
+		(table.tally == tally.name) & (table.row_count == 0) & (table.sum_1 == 0) & (table.sum_2 == 0)
+	).run()
 
 
 def reconcile_job() -> None:
@@ -177,9 +189,27 @@ def kept_rows(tally: core.Tally) -> list[tuple]:
 # -- answering widgets -------------------------------------------------------------------------------
 
 
+EVERYONE = "everyone"
+
+
+def reach(doctype: str) -> str | None:
+	"""Whose records `frappe.get_list` would show the session user: EVERYONE (no User Permission, no
+	restriction, no owner-only right), the user's own name when the app's restriction is the only
+	condition (no share, no User Permission beside it), or None for anything else, which the tally
+	cannot reproduce."""
+	user = frappe.session.user
+	if not frappe.has_permission(doctype, "read"):
+		return None
+	conditions = match_conditions(doctype, user)
+	if conditions is None:
+		return EVERYONE
+	if doctype in ASSIGNABLE and conditions.sql.strip() == (query_conditions(user, doctype) or "").strip():
+		return user
+	return None
+
+
 def read_in_full(doctype: str) -> bool:
-	"""Whether `frappe.get_list` would show the session user every record of the doctype."""
-	return bool(frappe.has_permission(doctype, "read")) and match_conditions(doctype) is None
+	return reach(doctype) == EVERYONE
 
 
 def conditions_of(doctype: str, filters) -> list[tuple] | None:
@@ -208,8 +238,23 @@ def conditions_of(doctype: str, filters) -> list[tuple] | None:
 	return found
 
 
-def answer(plan: core.Plan) -> list[tuple]:
-	"""(group value or None, records, sum) rows of the plan, from the tally."""
+def answer(plan: core.Plan, conditions: list[tuple]) -> list[tuple]:
+	"""(group value or None, records, sum) rows of the plan: from the tally, and for a restricted user
+	also the records with several assignees that the user's ToDos open to them."""
+	rows = tally_rows(plan)
+	if not plan.reached_by:
+		return rows
+	extra = several_assignee_rows(plan, conditions)
+	if not extra:
+		return rows
+	merged: dict = {}
+	for value, count, total in rows + extra:
+		kept = merged.get(value, (0, 0))
+		merged[value] = (kept[0] + (count or 0), kept[1] + (total or 0))
+	return [(value, count, total) for value, (count, total) in merged.items() if count]
+
+
+def tally_rows(plan: core.Plan) -> list[tuple]:
 	table = frappe.qb.DocType(TABLE)
 	column = {name: table[f"dim_{i + 1}"] for i, name in enumerate(plan.tally.dims)}
 	measure = (
@@ -217,9 +262,11 @@ def answer(plan: core.Plan) -> list[tuple]:
 		if plan.measure != core.COUNT
 		else Sum(table.row_count)
 	)
-	query = frappe.qb.from_(table).where(table.tally == plan.tally.name)
+	query = frappe.qb.from_(table).where(table.tally == plan.tally.name)  # (tally, dim_1) index
 	for condition in plan.conditions:
 		query = query.where(criterion(column[condition.dim], condition))
+	if plan.reached_by:
+		query = query.where(Criterion.any(column[dim] == plan.reached_by for dim in plan.tally.access))
 	if plan.group_by:
 		group = column[plan.group_by]
 		query = (
@@ -227,6 +274,40 @@ def answer(plan: core.Plan) -> list[tuple]:
 		)
 		return [(value or None, count, total) for value, count, total in query.run()]
 	return [(None, *query.select(Sum(table.row_count), measure).run()[0])]
+
+
+def several_assignee_rows(plan: core.Plan, conditions: list[tuple]) -> list[tuple]:
+	"""A record with several assignees names none of them in the tally; the user reaches it through an
+	open ToDo (crm_app.permissions.own_or_assigned). Few records, found from the user's own ToDos."""
+	doctype, user = plan.tally.doctype, plan.reached_by
+	todo, record = frappe.qb.DocType("ToDo"), frappe.qb.DocType(doctype)
+	names = (  # from the few records with several assignees (indexed) to their ToDos
+		frappe.qb.from_(record)
+		.join(todo)
+		.on((todo.reference_type == doctype) & (todo.reference_name == record.name))
+		.select(record.name)
+		.distinct()
+		.where((record.several_assignees == 1) & (record[OWNER_FIELD[doctype]] != user))
+		.where((todo.allocated_to == user) & (todo.status != "Cancelled"))
+		.run(pluck=True)
+	)
+	if not names:
+		return []
+	filters = [
+		*[list(condition) for condition in conditions if condition[0] != "docstatus"],
+		["several_assignees", "=", 1],
+		[OWNER_FIELD[doctype], "!=", user],
+		["name", "in", names],
+	]
+	# Field names from the tally's own spec (core.TALLIES), never from the request.
+	measure = "count(*) as total" if plan.measure == core.COUNT else f"sum(`{plan.measure}`) as total"
+	fields = ["count(*) as records", measure]
+	if plan.group_by:
+		fields.append(f"`{plan.group_by}` as grouped")
+	found = frappe.get_all(doctype, filters=filters, fields=fields, group_by=plan.group_by or None)
+	return [
+		(core.as_text(row.get("grouped")) or None, row.records, row.total) for row in found if row.records
+	]
 
 
 def criterion(column, condition: core.Condition):
@@ -251,6 +332,8 @@ def criterion(column, condition: core.Condition):
 
 def figure(rows: list[tuple], plan: core.Plan):
 	"""One number from answer rows: the measure, or the average per record."""
+	if not rows:
+		return 0
 	count, total = rows[0][1] or 0, rows[0][2] or 0
 	if plan.average:
 		return total / count if count else 0
@@ -263,10 +346,11 @@ def number_card_result(doc: str | dict, filters: str | list | dict | None = None
 	card = checked_card(doc)
 	filters = checked_filters(filters)
 	to_date = checked_date(to_date)
-	plan = card_plan(card, filters, to_date)
-	if plan is None:
+	planned = card_plan(card, filters, to_date)
+	if planned is None:
 		return frappe_card.get_result(card, filters, to_date)
-	return float(figure(answer(plan), plan) or 0)
+	plan, conditions = planned
+	return float(figure(answer(plan, conditions), plan) or 0)
 
 
 # -- what the desk may send --------------------------------------------------------------------------
@@ -325,18 +409,24 @@ def escaped(value) -> str:
 	return frappe.bold(frappe.utils.escape_html(str(value)[:100]))
 
 
-def card_plan(card, filters, to_date) -> core.Plan | None:
+def card_plan(card, filters, to_date) -> tuple[core.Plan, list[tuple]] | None:
 	doctype = card.document_type
 	function = {"Count": core.COUNT, "Sum": "sum", "Average": "avg"}.get(card.function)
 	if not doctype or not function or to_date or card.parent_document_type or not core.tallies_of(doctype):
 		return None
-	if not read_in_full(doctype):
-		return None
-	conditions = conditions_of(doctype, filters)
+	who = reach(doctype)
+	conditions = conditions_of(doctype, filters) if who else None
 	if conditions is None:
 		return None
 	measure = core.COUNT if function == core.COUNT else card.aggregate_function_based_on
-	return core.plan(doctype, conditions, measure=measure, average=function == "avg")
+	plan = core.plan(
+		doctype, conditions, measure=measure, average=function == "avg", reached_by=reached_by(who)
+	)
+	return (plan, conditions) if plan else None
+
+
+def reached_by(who: str) -> str | None:
+	return None if who == EVERYONE else who
 
 
 @frappe.whitelist()
@@ -408,20 +498,21 @@ def chart_from_tally(chart, filters, from_date, to_date, timespan, time_interval
 	doctype = chart.document_type
 	if chart.parent_document_type or chart.type == "Heatmap" or not core.tallies_of(doctype):
 		return NOT_ANSWERED
-	if not read_in_full(doctype):
-		return NOT_ANSWERED
-	conditions = conditions_of(doctype, filters or chart.filters_json)
+	who = reach(doctype)
+	conditions = conditions_of(doctype, filters or chart.filters_json) if who else None
 	if conditions is None:
 		return NOT_ANSWERED
 	conditions.append(("docstatus", "<", 2))  # as Frappe's `get` adds
 	if chart.chart_type == "Group By":
-		return group_by_chart(chart, conditions)
+		return group_by_chart(chart, conditions, reached_by(who))
 	if chart.chart_type in ("Count", "Sum", "Average"):
-		return time_series_chart(chart, conditions, from_date, to_date, timespan, time_interval)
+		return time_series_chart(
+			chart, conditions, reached_by(who), from_date, to_date, timespan, time_interval
+		)
 	return NOT_ANSWERED
 
 
-def group_by_chart(chart, conditions):
+def group_by_chart(chart, conditions, user: str | None):
 	measure = core.COUNT if chart.group_by_type == "Count" else chart.aggregate_function_based_on
 	plan = core.plan(
 		chart.document_type,
@@ -429,10 +520,13 @@ def group_by_chart(chart, conditions):
 		measure=measure,
 		group_by=chart.group_by_based_on,
 		average=chart.group_by_type == "Average",
+		reached_by=user,
 	)
 	if plan is None:
 		return NOT_ANSWERED
-	rows = [(value, total / count if plan.average else total) for value, count, total in answer(plan)]
+	rows = [
+		(value, total / count if plan.average else total) for value, count, total in answer(plan, conditions)
+	]
 	rows.sort(key=lambda row: row[1] or 0, reverse=True)
 	if not rows:
 		return None
@@ -442,7 +536,7 @@ def group_by_chart(chart, conditions):
 	}
 
 
-def time_series_chart(chart, conditions, from_date, to_date, timespan, time_interval):
+def time_series_chart(chart, conditions, user: str | None, from_date, to_date, timespan, time_interval):
 	"""Frappe's `get_chart_config`, with its one query answered by the tally."""
 	timespan = timespan or chart.timespan
 	timegrain = time_interval or chart.time_interval
@@ -455,10 +549,12 @@ def time_series_chart(chart, conditions, from_date, to_date, timespan, time_inte
 	from_date = get_datetime(from_date).strftime("%Y-%m-%d")
 	conditions += [(chart.based_on, ">=", from_date), (chart.based_on, "<=", to_date)]
 	measure = core.COUNT if chart.chart_type == "Count" else chart.value_based_on
-	plan = core.plan(chart.document_type, conditions, measure=measure, group_by=chart.based_on)
+	plan = core.plan(
+		chart.document_type, conditions, measure=measure, group_by=chart.based_on, reached_by=user
+	)
 	if plan is None:
 		return NOT_ANSWERED
-	data = sorted((value, total, count) for value, count, total in answer(plan) if value)
+	data = sorted((value, total, count) for value, count, total in answer(plan, conditions) if value)
 	result = frappe_chart.get_result(data, timegrain, from_date, to_date, chart.chart_type)
 	return {
 		"labels": [

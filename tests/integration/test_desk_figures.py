@@ -16,6 +16,7 @@ from crm_app.exceptions import InvalidDateTimeError, InvalidFilterError
 from .factories import CXTestCase, make_lead, make_opportunity, make_product, make_user
 
 RESTRICTED = "figures.sales@example.com"
+COLLEAGUE = "figures.colleague@example.com"
 WORKSPACE = "Customer Relations"
 
 
@@ -28,6 +29,18 @@ def drift() -> dict[str, int]:
 		if fixes:
 			found[tally.name] = [(fix.dims, fix.count, fix.sums) for fix in fixes]
 	return found
+
+
+def assign(doc, user: str) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"description": "Work it",
+			"reference_type": doc.doctype,
+			"reference_name": doc.name,
+			"allocated_to": user,
+		}
+	).insert()
 
 
 def card_args(card_name: str, extra: list | None = None) -> tuple[dict, list]:
@@ -128,19 +141,54 @@ class TestTallies(CXTestCase):
 				f"{chart.name} is answered by a tally",
 			)
 
-	def test_a_restricted_user_gets_frappes_answer_not_the_tally(self):
+	def test_a_restricted_user_is_answered_from_the_rows_that_name_them(self):
 		make_user(RESTRICTED, "Sales User")
+		make_user(COLLEAGUE, "Sales User")
 		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
-		make_lead(first_name="Mine", lead_owner=RESTRICTED)
-		make_lead(first_name="Theirs")
+		make_lead(first_name="Mine", lead_owner=RESTRICTED, source="Website")
+		make_lead(first_name="Theirs", lead_owner=COLLEAGUE)
+		assigned = make_lead(first_name="Assigned to me", lead_owner=COLLEAGUE, source="Partner")
+		shared_work = make_lead(first_name="Two of us", lead_owner=COLLEAGUE, status="Contacted")
+		for user, lead in ((RESTRICTED, assigned), (RESTRICTED, shared_work), (COLLEAGUE, shared_work)):
+			assign(lead, user)
+		make_opportunity(opportunity_owner=RESTRICTED, items=[{**make_product(), "qty": 1, "rate": 40}])
+		make_opportunity(opportunity_owner=COLLEAGUE, items=[{**make_product(), "qty": 1, "rate": 60}])
 		figures.flush()
 		doc, filters = card_args("CX Open Leads")
 		everyone = figures.number_card_result(json.dumps(doc), json.dumps(filters))
 		frappe.set_user(RESTRICTED)
-		self.assertFalse(figures.read_in_full("CX Lead"))
-		mine = figures.number_card_result(json.dumps(doc), json.dumps(filters))
-		self.assertEqual(mine, frappe.get_list("CX Lead", filters=filters, fields=["count(*) as n"])[0].n)
-		self.assertLess(mine, everyone)
+		self.assertEqual(figures.reach("CX Lead"), RESTRICTED)
+		self.assertEqual(figures.reach("CX Issue"), None)  # issues follow customers: Frappe answers
+		page = frappe.get_doc("Workspace", WORKSPACE)
+		for link in page.number_cards:
+			doc, filters = card_args(link.number_card_name)
+			self.assertEqual(
+				figures.number_card_result(json.dumps(doc), json.dumps(filters)),
+				frappe_card.get_result(json.dumps(doc), json.dumps(filters)),
+				link.number_card_name,
+			)
+		for link in page.charts:
+			chart = frappe.get_doc("Dashboard Chart", link.chart_name)
+			ours = figures.dashboard_chart_data(chart_name=chart.name, filters=chart.filters_json)
+			frappes = frappe_chart.get(chart_name=chart.name, filters=chart.filters_json, refresh=1)
+			self.assertEqual(normalised(ours), normalised(frappes), chart.name)
+		doc, filters = card_args("CX Open Leads")
+		self.assertEqual(figures.number_card_result(json.dumps(doc), json.dumps(filters)), 3)
+		self.assertLess(3, everyone)
+
+	def test_a_user_permission_sends_the_user_to_frappe(self):
+		make_user(RESTRICTED, "Sales User")
+		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": RESTRICTED,
+				"allow": "CX Territory",
+				"for_value": "All Territories",
+			}
+		).insert()
+		frappe.set_user(RESTRICTED)
+		self.assertIsNone(figures.reach("CX Lead"))
 
 	def test_bad_input_is_refused_in_words(self):
 		doc, filters = card_args("CX Open Leads")

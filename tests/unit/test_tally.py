@@ -109,6 +109,16 @@ def test_plan_declines_what_it_cannot_answer_exactly(filters):
 	assert core.plan("CX Lead", filters, tallies=TALLIES) is None
 
 
+def test_a_restricted_user_needs_a_tally_with_access_dimensions():
+	owned = core.Tally("owned", "CX Lead", ("status", "lead_owner"), access=("lead_owner",))
+	found = core.plan(
+		"CX Lead", [("status", "=", "New")], reached_by="ann@example.com", tallies=(LEADS, owned)
+	)
+	assert found.tally is owned and found.reached_by == "ann@example.com"
+	assert core.plan("CX Lead", [], reached_by="ann@example.com", tallies=(LEADS,)) is None
+	assert core.row_name("owned", ("New", "ann@example.com")).startswith("owned:")
+
+
 def test_plan_for_sums_groups_and_ranges():
 	assert core.plan("CX Opportunity", [], measure="base_amount", tallies=TALLIES).measure == "base_amount"
 	assert core.plan("CX Opportunity", [], measure="amount", tallies=TALLIES) is None
@@ -124,7 +134,9 @@ def test_plan_for_sums_groups_and_ranges():
 
 def test_a_tally_has_at_most_four_dimensions_and_two_sums():
 	with pytest.raises(ValueError):
-		core.Tally("wide", "CX Lead", ("a", "b", "c", "d", "e"))
+		core.Tally("wide", "CX Lead", ("a", "b", "c", "d", "e", "f", "g"))
 	with pytest.raises(ValueError):
 		core.Tally("dated", "CX Lead", ("a",), dates=frozenset({"b"}))
+	with pytest.raises(ValueError):
+		core.Tally("reached", "CX Lead", ("a",), access=("owner",))
 	assert {tally.doctype for tally in core.TALLIES} == {"CX Lead", "CX Opportunity", "CX Issue"}

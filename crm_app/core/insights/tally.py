@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-MAX_DIMS, MAX_SUMS = 4, 2
+MAX_DIMS, MAX_SUMS = 6, 2
 COUNT = "count"
 NINE_DECIMALS = Decimal("0.000000001")
 EQUALITY_OPERATORS = frozenset({"=", "!=", "in", "not in", "is"})
@@ -32,12 +32,15 @@ class Tally:
 	dims: tuple[str, ...]
 	sums: tuple[str, ...] = ()
 	dates: frozenset[str] = frozenset()
+	# Dimensions that name the users a record is open to (its owner, its single assignee): a user
+	# restricted to their own records is answered from the rows that name them.
+	access: tuple[str, ...] = ()
 
 	def __post_init__(self):
 		if not 0 < len(self.dims) <= MAX_DIMS or len(self.sums) > MAX_SUMS:
 			raise ValueError(f"tally {self.name}: 1-{MAX_DIMS} dimensions and at most {MAX_SUMS} sums")
-		if not self.dates <= set(self.dims):
-			raise ValueError(f"tally {self.name}: date dimensions must be dimensions")
+		if not self.dates <= set(self.dims) or not set(self.access) <= set(self.dims):
+			raise ValueError(f"tally {self.name}: date and access dimensions must be dimensions")
 
 	@property
 	def fields(self) -> tuple[str, ...]:
@@ -46,21 +49,31 @@ class Tally:
 
 # The tallies the desk reads. A widget is answered by the first tally of its doctype that has every field
 # it filters or groups on; anything else goes to Frappe as usual.
+LEAD_ACCESS = ("lead_owner", "assigned_user")
+DEAL_ACCESS = ("opportunity_owner", "assigned_user")
 TALLIES: tuple[Tally, ...] = (
-	Tally("leads", "CX Lead", ("status", "score_band", "source")),
-	Tally("lead_follow_ups", "CX Lead", ("status", "next_follow_up"), dates=frozenset({"next_follow_up"})),
+	Tally("leads", "CX Lead", ("status", "score_band", "source", *LEAD_ACCESS), access=LEAD_ACCESS),
+	Tally(
+		"lead_follow_ups",
+		"CX Lead",
+		("status", "next_follow_up", *LEAD_ACCESS),
+		dates=frozenset({"next_follow_up"}),
+		access=LEAD_ACCESS,
+	),
 	Tally(
 		"opportunities",
 		"CX Opportunity",
-		("status", "sales_stage", "forecast_category"),
+		("status", "sales_stage", "forecast_category", *DEAL_ACCESS),
 		("base_amount", "base_weighted_amount"),
+		access=DEAL_ACCESS,
 	),
 	Tally(
 		"closed_opportunities",
 		"CX Opportunity",
-		("status", "closed_on"),
+		("status", "closed_on", *DEAL_ACCESS),
 		("base_amount",),
 		dates=frozenset({"closed_on"}),
+		access=DEAL_ACCESS,
 	),
 	Tally("issues", "CX Issue", ("status", "priority", "issue_type")),
 )
@@ -100,7 +113,7 @@ def dims_of(tally: Tally, record: Mapping) -> tuple[str, ...]:
 
 def row_name(tally: str, dims: tuple[str, ...]) -> str:
 	"""The tally row's primary key: one row per tally and combination, so deltas can upsert it."""
-	return hashlib.sha1(json.dumps([tally, *dims]).encode()).hexdigest()
+	return f"{tally}:{hashlib.sha1(json.dumps([tally, *dims]).encode()).hexdigest()}"
 
 
 @dataclass
@@ -177,6 +190,7 @@ class Plan:
 	group_by: str | None
 	measure: str  # COUNT or one of the tally's sums
 	average: bool = False
+	reached_by: str | None = None  # only the records this user owns or is the single assignee of
 
 
 def plan(
@@ -186,10 +200,12 @@ def plan(
 	measure: str = COUNT,
 	group_by: str | None = None,
 	average: bool = False,
+	reached_by: str | None = None,
 	tallies: Iterable[Tally] = TALLIES,
 ) -> Plan | None:
 	"""How to answer a count or sum of `doctype` under `filters` ((field, operator, value), Frappe's
-	operators), optionally grouped by a field, from a tally; None when no tally can say exactly that."""
+	operators), optionally grouped by a field, from a tally; None when no tally can say exactly that.
+	With `reached_by`, only the records that name that user in an access dimension count."""
 	try:
 		conditions = [condition for f in filters if (condition := as_condition(*f)) is not None]
 	except Unanswerable:
@@ -200,7 +216,9 @@ def plan(
 			continue
 		if any(c.operator in RANGE_OPERATORS and c.dim not in tally.dates for c in conditions):
 			continue
-		return Plan(tally, tuple(map(on_dates(tally), conditions)), group_by, measure, average)
+		if reached_by and not tally.access:
+			continue
+		return Plan(tally, tuple(map(on_dates(tally), conditions)), group_by, measure, average, reached_by)
 	return None
 
 
