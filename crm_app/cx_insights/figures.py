@@ -213,28 +213,44 @@ def read_in_full(doctype: str) -> bool:
 
 
 def conditions_of(doctype: str, filters) -> list[tuple] | None:
-	"""Frappe filters (list or dict, as the desk sends them) as (field, operator, value); None for one
-	on another doctype or with an operator the tally does not take."""
-	filters = checked_filters(filters)
-	if isinstance(filters, dict):
-		filters = [
-			[doctype, key, *(value if isinstance(value, list | tuple) else ("=", value))]
-			for key, value in filters.items()
-		]
+	"""Frappe filters (list or dict, as the desk sends them) as (field, operator, value); None when one is
+	on a child table, which only Frappe's own method answers."""
 	found = []
-	for raw in filters or []:
-		try:
-			f = frappe.utils.get_filter(doctype, raw)
-		except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration):
-			frappe.throw(
-				_("Not a condition: {0}").format(escaped(json.dumps(raw, default=str))), InvalidFilterError
-			)
+	for f in checked_conditions(doctype, filters):
 		if f.doctype != doctype:
 			return None
 		operator, value = f.operator.lower(), f.value
 		if operator in ("timespan", "previous", "next"):
 			operator, value = "between", get_date_range(operator, value)
 		found.append((f.fieldname, operator, value))
+	return found
+
+
+def checked_conditions(doctype: str, filters) -> list[frappe._dict]:
+	"""Each filter as Frappe reads it, refused in words unless it is on a column of the doctype or of one
+	of its child tables: anything else would reach the database as an unknown column."""
+	filters = checked_filters(filters)
+	raws = [{key: value} for key, value in filters.items()] if isinstance(filters, dict) else filters or []
+	meta = frappe.get_meta(doctype)
+	allowed = {doctype, *(df.options for df in meta.get_table_fields())}
+	found = []
+	for raw in raws:
+		try:
+			f = frappe.utils.get_filter(doctype, raw)
+		except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration):
+			f = None
+		if (
+			not f
+			or f.doctype not in allowed
+			or f.fieldname not in frappe.get_meta(f.doctype).get_valid_columns()
+		):
+			frappe.throw(
+				_("Not a condition on a {0} field: {1}").format(
+					_(doctype), escaped(json.dumps(raw, default=str))
+				),
+				InvalidFilterError,
+			)
+		found.append(f)
 	return found
 
 
@@ -344,7 +360,9 @@ def figure(rows: list[tuple], plan: core.Plan):
 def number_card_result(doc: str | dict, filters: str | list | dict | None = None, to_date: str | None = None):
 	"""Override of Frappe's `number_card.get_result`: the tally's figure when it can give it."""
 	card = checked_card(doc)
-	filters = checked_filters(filters)
+	filters = [  # as a list, which Frappe's method appends to
+		[f.doctype, f.fieldname, f.operator, f.value] for f in checked_conditions(card.document_type, filters)
+	]
 	to_date = checked_date(to_date)
 	planned = card_plan(card, filters, to_date)
 	if planned is None:
@@ -466,8 +484,16 @@ def dashboard_chart_data(
 		frappe.throw(_("Not a time interval: {0}").format(escaped(time_interval)), InvalidFilterError)
 	if heatmap_year and not str(heatmap_year).isdigit():
 		frappe.throw(_("Not a year: {0}").format(escaped(heatmap_year)), InvalidFilterError)
+	# The desk sends empty strings for what it leaves unset; Frappe's own method reads them as None.
+	from_date, to_date = from_date or None, to_date or None
+	timespan, time_interval = timespan or None, time_interval or None
+	if not (chart_name or chart):
+		frappe.throw(_("Name a chart."), InvalidFilterError)
+	if chart:
+		checked_conditions(json.loads(chart)["document_type"], filters)
 	if chart_name and not chart:
 		doc = frappe.get_doc("Dashboard Chart", chart_name)
+		checked_conditions(doc.document_type, filters)
 		data = chart_from_tally(doc, filters, from_date, to_date, timespan, time_interval)
 		if data is not NOT_ANSWERED:
 			return data

@@ -162,6 +162,8 @@ class TestHostileInput(CXTestCase):
 			"ends_on": "2031-01-01 11:00:00",
 			"filters": "{}",
 			"lost_reason": "Price too high",
+			"doc": json.dumps({"document_type": "CX Lead", "function": "Count"}),
+			"chart_name": "CX Leads by Source",
 		}.get(name, "1")
 
 	def call(self, session, fn, args: dict) -> requests.Response:

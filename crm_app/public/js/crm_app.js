@@ -232,3 +232,20 @@ crm_app.render_purchases = function (frm, fieldname, customer) {
 		`);
 	});
 };
+
+// Frappe's number cards shorten a money figure to "1.44 M" and then read "1.44" in the site's number
+// format: where that is "#.###,##" (Polish, Ukrainian, Russian sites) the dot is a thousands separator
+// and PLN 1,44 M shows as "PLN 144,00 M". Format the shortened figure as the number it is.
+crm_app.fix_money_number_cards = function () {
+	const NumberCard = frappe.widget && frappe.widget.widget_factory && frappe.widget.widget_factory.number_card;
+	if (!NumberCard || NumberCard.prototype.cx_money_fixed) return;
+	const original = NumberCard.prototype.set_formatted_number;
+	NumberCard.prototype.set_formatted_number = function (df, doc) {
+		if (!this.card_doc.currency || this.card_doc.show_full_number) return original.call(this, df, doc);
+		const [figure, symbol = ""] = frappe.utils.shorten_number(this.number, frappe.sys_defaults.country, 5).split(" ");
+		this.formatted_number = `${format_currency(Number(figure), this.card_doc.currency)} ${__(symbol)}`.trim();
+	};
+	NumberCard.prototype.cx_money_fixed = true;
+};
+crm_app.fix_money_number_cards();
+$(document).on("startup", crm_app.fix_money_number_cards);
