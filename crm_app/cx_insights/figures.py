@@ -21,10 +21,11 @@ import frappe
 from frappe import _
 from frappe.desk.doctype.dashboard_chart import dashboard_chart as frappe_chart
 from frappe.desk.doctype.number_card import number_card as frappe_card
+from frappe.model import optional_fields
 from frappe.model.db_query import get_date_range
 from frappe.query_builder import Criterion
 from frappe.query_builder.functions import Count, Sum
-from frappe.utils import get_datetime, now, now_datetime
+from frappe.utils import get_datetime, getdate, now, now_datetime
 from frappe.utils.data import format_date
 from frappe.utils.dateutils import get_from_date_from_timespan, get_period, get_period_beginning
 from pypika.terms import Values
@@ -67,8 +68,11 @@ def snapshot(doc, fields) -> dict:
 def set_values(doctype: str, name: str, values: dict, **kwargs) -> None:
 	"""`frappe.db.set_value` for code that writes tallied fields without a document."""
 	fields = core.tallied_fields(doctype)
+	# Locked: two concurrent writers must not both record the same change.
 	before = (
-		frappe.db.get_value(doctype, name, sorted(fields), as_dict=True) if fields & values.keys() else None
+		frappe.db.get_value(doctype, name, sorted(fields), as_dict=True, for_update=True)
+		if fields & values.keys()
+		else None
 	)
 	frappe.db.set_value(doctype, name, values, **kwargs)
 	if before:
@@ -126,7 +130,11 @@ def reconcile(doctypes: list[str] | None = None, commit: bool = True) -> int:
 
 	The tally and its table are read in one snapshot (a fresh REPEATABLE READ transaction, no locks
 	taken), and the difference is applied as increments: a change committed meanwhile keeps its own
-	delta. Seconds at a million records; readers and writers never wait for it."""
+	delta. Seconds at a million records; readers and writers never wait for it.
+
+	Inside a caller's transaction (`commit=False`) the table already shows that transaction's own
+	writes, so its queued deltas are written first: counted once, not twice."""
+	flush()
 	corrected = 0
 	for tally in core.TALLIES:
 		if doctypes and tally.doctype not in doctypes:
@@ -135,20 +143,29 @@ def reconcile(doctypes: list[str] | None = None, commit: bool = True) -> int:
 			frappe.db.commit()  # a new transaction: both reads below share its snapshot
 		fixes = core.corrections(tally, grouped_table(tally), kept_rows(tally))
 		apply(fixes)
-		drop_empty_rows(tally)
 		corrected += len(fixes)
 		if commit:
 			frappe.db.commit()
+			drop_empty_rows(tally)
 	return corrected
 
 
 def drop_empty_rows(tally: core.Tally) -> None:
-	"""Combinations nobody has any more (a date passed, a source retired). A delta arriving for one
-	later simply inserts it again."""
+	"""Combinations nobody has any more (a date passed, a source retired), in a short transaction of
+	their own, by primary key in key order as deltas lock them. A delta arriving for one later simply
+	inserts it again."""
 	table = frappe.qb.DocType(TABLE)
-	frappe.qb.from_(table).delete().where(
-		(table.tally == tally.name) & (table.row_count == 0) & (table.sum_1 == 0) & (table.sum_2 == 0)
-	).run()
+	empty = (
+		frappe.qb.from_(table)
+		.select(table.name)
+		.where((table.tally == tally.name) & (table.row_count == 0) & (table.sum_1 == 0) & (table.sum_2 == 0))
+		.run(pluck=True)
+	)
+	empty.sort()
+	for start in range(0, len(empty), 500):
+		still_empty = (table.row_count == 0) & (table.sum_1 == 0) & (table.sum_2 == 0)
+		frappe.qb.from_(table).delete().where(table.name.isin(empty[start : start + 500]) & still_empty).run()
+		frappe.db.commit()
 
 
 def reconcile_job() -> None:
@@ -193,12 +210,14 @@ EVERYONE = "everyone"
 
 
 def reach(doctype: str) -> str | None:
-	"""Whose records `frappe.get_list` would show the session user: EVERYONE (no User Permission, no
-	restriction, no owner-only right), the user's own name when the app's restriction is the only
-	condition (no share, no User Permission beside it), or None for anything else, which the tally
-	cannot reproduce."""
+	"""Whose records `frappe.get_list` would show the session user: EVERYONE (read by role, no User
+	Permission, no restriction, no owner-only right), the user's own name when the app's restriction is
+	the only condition (no User Permission beside it), or None for anything else, which the tally cannot
+	reproduce."""
 	user = frappe.session.user
-	if not frappe.has_permission(doctype, "read"):
+	# Role permission only: a user who reads a doctype through shares alone reaches those records only,
+	# which Frappe's list adds as a condition build_match_conditions does not return.
+	if not frappe.has_permission(doctype, "read", ignore_share_permissions=True):
 		return None
 	conditions = match_conditions(doctype, user)
 	if conditions is None:
@@ -212,18 +231,33 @@ def read_in_full(doctype: str) -> bool:
 	return reach(doctype) == EVERYONE
 
 
-def conditions_of(doctype: str, filters) -> list[tuple] | None:
-	"""Frappe filters (list or dict, as the desk sends them) as (field, operator, value); None when one is
-	on a child table, which only Frappe's own method answers."""
+def conditions_of(doctype: str, checked: list[frappe._dict]) -> list[tuple] | None:
+	"""Checked filters (`checked_conditions`) as (field, operator, value), with a Date field's values as
+	dates, as Frappe compares them; None when one is on a child table or has a date the tally cannot
+	read, which only Frappe's own method answers."""
 	found = []
-	for f in checked_conditions(doctype, filters):
+	for f in checked:
 		if f.doctype != doctype:
 			return None
 		operator, value = f.operator.lower(), f.value
 		if operator in ("timespan", "previous", "next"):
 			operator, value = "between", get_date_range(operator, value)
+		if f.fieldtype == "Date" and operator != "is":
+			try:
+				value = as_dates(value)
+			except (ValueError, TypeError, OverflowError, frappe.ValidationError):
+				return None
 		found.append((f.fieldname, operator, value))
 	return found
+
+
+def as_dates(value):
+	"""A date, or a list of them (also "a, b" as Frappe takes for `in`); empty stays empty."""
+	if isinstance(value, str) and "," in value:
+		value = [part.strip() for part in value.split(",")]
+	if isinstance(value, list | tuple):
+		return [as_dates(part) for part in value]
+	return getdate(value) if value not in (None, "") else value
 
 
 def checked_conditions(doctype: str, filters) -> list[frappe._dict]:
@@ -237,13 +271,12 @@ def checked_conditions(doctype: str, filters) -> list[frappe._dict]:
 	for raw in raws:
 		try:
 			f = frappe.utils.get_filter(doctype, raw)
+			if f.operator.lower() in ("timespan", "previous", "next"):
+				get_date_range(f.operator.lower(), f.value)  # an unknown period fails here, not later
 		except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration):
 			f = None
-		if (
-			not f
-			or f.doctype not in allowed
-			or f.fieldname not in frappe.get_meta(f.doctype).get_valid_columns()
-		):
+		columns = (*frappe.get_meta(f.doctype).get_valid_columns(), *optional_fields) if f else ()
+		if not f or f.doctype not in allowed or f.fieldname not in columns:
 			frappe.throw(
 				_("Not a condition on a {0} field: {1}").format(
 					_(doctype), escaped(json.dumps(raw, default=str))
@@ -303,7 +336,8 @@ def several_assignee_rows(plan: core.Plan, conditions: list[tuple]) -> list[tupl
 		.on((todo.reference_type == doctype) & (todo.reference_name == record.name))
 		.select(record.name)
 		.distinct()
-		.where((record.several_assignees == 1) & (record[OWNER_FIELD[doctype]] != user))
+		.where(record.several_assignees == 1)
+		.where(record[OWNER_FIELD[doctype]].isnull() | (record[OWNER_FIELD[doctype]] != user))
 		.where((todo.allocated_to == user) & (todo.status != "Cancelled"))
 		.run(pluck=True)
 	)
@@ -360,13 +394,12 @@ def figure(rows: list[tuple], plan: core.Plan):
 def number_card_result(doc: str | dict, filters: str | list | dict | None = None, to_date: str | None = None):
 	"""Override of Frappe's `number_card.get_result`: the tally's figure when it can give it."""
 	card = checked_card(doc)
-	filters = [  # as a list, which Frappe's method appends to
-		[f.doctype, f.fieldname, f.operator, f.value] for f in checked_conditions(card.document_type, filters)
-	]
+	checked = checked_conditions(card.document_type, filters)
 	to_date = checked_date(to_date)
-	planned = card_plan(card, filters, to_date)
+	planned = card_plan(card, checked, to_date)
 	if planned is None:
-		return frappe_card.get_result(card, filters, to_date)
+		as_list = [[f.doctype, f.fieldname, f.operator, f.value] for f in checked]  # Frappe appends to it
+		return frappe_card.get_result(card, as_list, to_date)
 	plan, conditions = planned
 	return float(figure(answer(plan, conditions), plan) or 0)
 
@@ -410,7 +443,7 @@ def checked_date(value):
 		return None
 	try:
 		return get_datetime(value)
-	except Exception:
+	except (ValueError, TypeError, OverflowError, frappe.ValidationError):
 		frappe.throw(_("Not a date: {0}").format(escaped(value)), InvalidDateTimeError)
 
 
@@ -427,13 +460,13 @@ def escaped(value) -> str:
 	return frappe.bold(frappe.utils.escape_html(str(value)[:100]))
 
 
-def card_plan(card, filters, to_date) -> tuple[core.Plan, list[tuple]] | None:
+def card_plan(card, checked: list[frappe._dict], to_date) -> tuple[core.Plan, list[tuple]] | None:
 	doctype = card.document_type
 	function = {"Count": core.COUNT, "Sum": "sum", "Average": "avg"}.get(card.function)
 	if not doctype or not function or to_date or card.parent_document_type or not core.tallies_of(doctype):
 		return None
 	who = reach(doctype)
-	conditions = conditions_of(doctype, filters) if who else None
+	conditions = conditions_of(doctype, checked) if who else None
 	if conditions is None:
 		return None
 	measure = core.COUNT if function == core.COUNT else card.aggregate_function_based_on
@@ -493,8 +526,8 @@ def dashboard_chart_data(
 		checked_conditions(json.loads(chart)["document_type"], filters)
 	if chart_name and not chart:
 		doc = frappe.get_doc("Dashboard Chart", chart_name)
-		checked_conditions(doc.document_type, filters)
-		data = chart_from_tally(doc, filters, from_date, to_date, timespan, time_interval)
+		checked = checked_conditions(doc.document_type, filters or doc.filters_json)  # as Frappe reads them
+		data = chart_from_tally(doc, checked, from_date, to_date, timespan, time_interval)
 		if data is not NOT_ANSWERED:
 			return data
 	return frappe_chart.get(**arguments)
@@ -519,13 +552,13 @@ def chart_options(fieldname: str) -> list[str]:
 	return (frappe.get_meta("Dashboard Chart").get_field(fieldname).options or "").split("\n")
 
 
-def chart_from_tally(chart, filters, from_date, to_date, timespan, time_interval):
+def chart_from_tally(chart, checked: list[frappe._dict], from_date, to_date, timespan, time_interval):
 	"""The chart's data (None: no data), or NOT_ANSWERED."""
 	doctype = chart.document_type
 	if chart.parent_document_type or chart.type == "Heatmap" or not core.tallies_of(doctype):
 		return NOT_ANSWERED
 	who = reach(doctype)
-	conditions = conditions_of(doctype, filters or chart.filters_json) if who else None
+	conditions = conditions_of(doctype, checked) if who else None
 	if conditions is None:
 		return NOT_ANSWERED
 	conditions.append(("docstatus", "<", 2))  # as Frappe's `get` adds
@@ -547,6 +580,7 @@ def group_by_chart(chart, conditions, user: str | None):
 		group_by=chart.group_by_based_on,
 		average=chart.group_by_type == "Average",
 		reached_by=user,
+		ignore_ifnull=True,  # as Frappe's Group By query
 	)
 	if plan is None:
 		return NOT_ANSWERED

@@ -140,3 +140,24 @@ def test_a_tally_has_at_most_four_dimensions_and_two_sums():
 	with pytest.raises(ValueError):
 		core.Tally("reached", "CX Lead", ("a",), access=("owner",))
 	assert {tally.doctype for tally in core.TALLIES} == {"CX Lead", "CX Opportunity", "CX Issue"}
+
+
+def test_group_by_charts_leave_null_sensitive_conditions_to_frappe():
+	for filters in (
+		[("status", "!=", "Lost")],
+		[("status", "not in", ["Lost"])],
+		[("status", "is", "not set")],
+		[("next_follow_up", "<=", "2026-11-30")],
+		[("status", "in", ["New", ""])],
+	):
+		assert core.plan("CX Lead", filters, tallies=TALLIES) is not None
+		assert core.plan("CX Lead", filters, ignore_ifnull=True, tallies=TALLIES) is None, filters
+	assert core.plan("CX Lead", [("status", "=", "New")], ignore_ifnull=True, tallies=TALLIES) is not None
+
+
+def test_odd_values_read_as_frappe_reads_them():
+	assert core.plan("CX Lead", [("status", "in", [])], tallies=TALLIES).conditions[0].value == ("",)
+	assert core.plan("CX Lead", [("docstatus", "<", "inf")], tallies=TALLIES) is not None
+	assert core.plan("CX Lead", [("docstatus", "<", "0.5")], tallies=TALLIES) is not None
+	assert core.plan("CX Lead", [("docstatus", "<", "-1")], tallies=TALLIES) is None
+	assert core.plan("CX Lead", [("next_follow_up", "between", [None, "2026-11-30"])], tallies=TALLIES) is None

@@ -201,14 +201,21 @@ def plan(
 	group_by: str | None = None,
 	average: bool = False,
 	reached_by: str | None = None,
+	ignore_ifnull: bool = False,
 	tallies: Iterable[Tally] = TALLIES,
 ) -> Plan | None:
 	"""How to answer a count or sum of `doctype` under `filters` ((field, operator, value), Frappe's
 	operators), optionally grouped by a field, from a tally; None when no tally can say exactly that.
-	With `reached_by`, only the records that name that user in an access dimension count."""
+	With `reached_by`, only the records that name that user in an access dimension count.
+
+	`ignore_ifnull` is how Frappe's Group By charts query: a missing value then fails every comparison
+	(`field != 'x'` leaves it out), which the tally, keeping it as "", cannot tell from an empty one; such
+	conditions are left to Frappe."""
 	try:
 		conditions = [condition for f in filters if (condition := as_condition(*f)) is not None]
 	except Unanswerable:
+		return None
+	if ignore_ifnull and any(null_sensitive(c) for c in conditions):
 		return None
 	for tally in tallies_of(doctype, tallies):
 		needed = {c.dim for c in conditions} | ({group_by} if group_by else set())
@@ -233,6 +240,18 @@ def on_dates(tally: Tally):
 	return fit
 
 
+def null_sensitive(condition: Condition) -> bool:
+	"""Whether a missing value would meet the condition on the tally but not in Frappe's SQL."""
+	operator, value = condition.operator, condition.value
+	if operator in ("!=", "not in", "<", "<="):
+		return True
+	if operator == "is":
+		return value == "not set"
+	if operator == "between":
+		return value[0] == ""
+	return "" in (value if isinstance(value, tuple) else (value,))
+
+
 class Unanswerable(Exception):
 	"""A filter a tally cannot evaluate the way Frappe would."""
 
@@ -251,17 +270,18 @@ def as_condition(fieldname: str, operator: str, value) -> Condition | None:
 		values = value.split(",") if isinstance(value, str) else value
 		if not isinstance(values, list | tuple | set):
 			raise Unanswerable
-		return Condition(fieldname, operator, tuple(as_text(v).strip() for v in values))
+		# Frappe reads an empty list as ('')
+		return Condition(fieldname, operator, tuple(as_text(v).strip() for v in values) or ("",))
 	if operator == "is" and str(value).lower() in ("set", "not set"):
 		return Condition(fieldname, operator, str(value).lower())
-	if operator == "between" and isinstance(value, list | tuple) and len(value) == 2:
+	if operator == "between" and isinstance(value, list | tuple) and len(value) == 2 and all(value):
 		return Condition(fieldname, operator, (as_text(value[0]), as_text(value[1])))
 	raise Unanswerable
 
 
 def docstatus_zero_meets(operator: str, value) -> bool:
 	try:
-		number = int(float(value))
+		number = float(value)
 	except (TypeError, ValueError):
 		return False
 	return {"<": 0 < number, "<=": 0 <= number, "=": number == 0, "!=": number != 0}.get(operator, False)
