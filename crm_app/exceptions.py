@@ -101,3 +101,7 @@ class ItemNotSellableError(CXValidationError):
 
 class IssuePurchaseError(CXValidationError):
 	pass
+
+
+class ChangedMeanwhileError(frappe.TimestampMismatchError):
+	"""A save from a copy older than the record: someone changed it in between."""

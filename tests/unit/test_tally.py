@@ -160,4 +160,6 @@ def test_odd_values_read_as_frappe_reads_them():
 	assert core.plan("CX Lead", [("docstatus", "<", "inf")], tallies=TALLIES) is not None
 	assert core.plan("CX Lead", [("docstatus", "<", "0.5")], tallies=TALLIES) is not None
 	assert core.plan("CX Lead", [("docstatus", "<", "-1")], tallies=TALLIES) is None
-	assert core.plan("CX Lead", [("next_follow_up", "between", [None, "2026-11-30"])], tallies=TALLIES) is None
+	assert (
+		core.plan("CX Lead", [("next_follow_up", "between", [None, "2026-11-30"])], tallies=TALLIES) is None
+	)

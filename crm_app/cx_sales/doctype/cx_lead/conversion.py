@@ -2,7 +2,7 @@
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import format_datetime, get_fullname, now_datetime
 
 from crm_app.exceptions import AlreadyConvertedError, LeadNotConvertibleError
 from crm_app.server_fields import insert_as_server, save_as_server
@@ -66,8 +66,11 @@ def _convert(doc, create_opportunity, opportunity_title, opportunity_amount, sal
 def validate_convertible(doc) -> None:
 	if doc.customer:
 		frappe.throw(
-			_("Lead {0} was already converted to customer {1}.").format(
-				frappe.bold(doc.name), frappe.bold(doc.customer)
+			_("Lead {0} was already converted to customer {1} by {2} on {3}.").format(
+				frappe.bold(doc.name),
+				frappe.bold(doc.customer),
+				frappe.bold(get_fullname(doc.converted_by or doc.modified_by)),
+				format_datetime(doc.converted_on or doc.modified),
 			),
 			AlreadyConvertedError,
 			title=_("Already Converted"),

@@ -10,6 +10,7 @@ from crm_app import money, ownership
 from crm_app.campaigns import queue_campaign_refresh
 from crm_app.core import pipeline
 from crm_app.core.books.deal_books import BY_PERSON
+from crm_app.cx_sales.conflicts import ChangedMeanwhile
 from crm_app.exceptions import (
 	LostReasonRequiredError,
 	MissingExchangeRateError,
@@ -24,7 +25,7 @@ from crm_app.server_fields import imported_history, save_as_server
 from crm_app.utils import get_settings
 
 
-class CXOpportunity(Document):
+class CXOpportunity(ChangedMeanwhile, Document):
 	def validate(self):
 		self.validate_party()
 		self.set_party_name()

@@ -1,0 +1,117 @@
+"""Several people acting on one record at the same moment, each in a thread of their own with its own
+connection and transaction, as separate web requests would: one succeeds, the others are told in words
+what happened to the record, and nothing is half-written or done twice."""
+
+import threading
+
+import frappe
+
+from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
+from crm_app.exceptions import AlreadyConvertedError, ChangedMeanwhileError
+
+from .conftest import BENCH, SITE
+from .factories import CXTestCase, make_lead, make_opportunity, make_product, make_user
+
+MANAGER = "concurrent.manager@example.com"
+
+
+def at_once(*actions) -> list[tuple[str, object]]:
+	"""Run each action in its own thread and Frappe context, all released together; each returns
+	("ok", result) or (exception class name, exception). Each commits or rolls back on its own."""
+	ready = threading.Barrier(len(actions))
+	outcomes: list = [None] * len(actions)
+
+	def run(index, action):
+		frappe.init(site=SITE, sites_path=str(BENCH / "sites"))
+		frappe.connect()
+		try:
+			frappe.set_user(MANAGER)
+			prepare, act = action
+			state = prepare()
+			ready.wait(timeout=60)
+			result = act(state)
+			frappe.db.commit()
+			outcomes[index] = ("ok", result)
+		except Exception as exc:
+			frappe.db.rollback()
+			outcomes[index] = (type(exc).__name__, exc)
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join(timeout=120)
+	return outcomes
+
+
+class TestSimultaneousActions(CXTestCase):
+	def setUp(self):
+		super().setUp()
+		make_user(MANAGER, "Sales Manager", "Sales User")
+		self.started = frappe.utils.now_datetime()
+
+	def tearDown(self):
+		frappe.db.rollback()
+		for doctype in ("CX Opportunity", "CX Lead", "Contact", "CX Customer"):
+			for name in frappe.get_all(doctype, {"creation": (">=", self.started)}, pluck="name"):
+				frappe.delete_doc(doctype, name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		super().tearDown()
+
+	def test_eight_conversions_of_one_lead_convert_it_once(self):
+		lead = make_lead(first_name="Contested", status="Qualified", email="contested@example.com").name
+		frappe.db.commit()  # the other connections see only what is committed
+		outcomes = at_once(*[(lambda: None, lambda _state: convert_lead(lead)) for _ in range(8)])
+		kinds = [kind for kind, _value in outcomes]
+		self.assertEqual(kinds.count("ok"), 1, outcomes)
+		self.assertEqual(kinds.count(AlreadyConvertedError.__name__), 7, outcomes)
+		customer = frappe.db.get_value("CX Lead", lead, "customer")
+		refused = next(value for kind, value in outcomes if kind != "ok")
+		self.assertIn(customer, str(refused))
+		self.assertIn(frappe.utils.get_fullname(MANAGER), str(refused))
+		self.assertEqual(frappe.db.count("CX Customer", {"creation": (">=", self.started)}), 1)
+
+	def test_two_stage_moves_from_copies_opened_together_keep_the_first_and_explain_it(self):
+		deal = make_opportunity(items=[{**make_product(), "qty": 1, "rate": 100}]).name
+		frappe.db.commit()
+
+		def move_to(stage):
+			def act(doc):
+				doc.sales_stage = stage
+				doc.save()
+				return stage
+
+			return (lambda: frappe.get_doc("CX Opportunity", deal), act)
+
+		outcomes = at_once(move_to("Proposal"), move_to("Negotiation"))
+		kinds = sorted(kind for kind, _value in outcomes)
+		self.assertEqual(kinds, sorted(["ok", ChangedMeanwhileError.__name__]), outcomes)
+		kept = next(value for kind, value in outcomes if kind == "ok")
+		self.assertEqual(frappe.db.get_value("CX Opportunity", deal, "sales_stage"), kept)
+		refused = str(next(value for kind, value in outcomes if kind != "ok"))
+		self.assertIn(deal, refused)
+		self.assertIn(kept, refused)  # it says what the deal now reads
+		self.assertTrue(issubclass(ChangedMeanwhileError, frappe.TimestampMismatchError))
+		refused_stage = ({"Proposal", "Negotiation"} - {kept}).pop()
+		stays = frappe.get_all("CX Opportunity Stage Log", {"parent": deal}, pluck="stage")
+		self.assertNotIn(refused_stage, stays)  # nothing of the refused move was written
+
+	def test_a_save_from_a_stale_form_says_who_changed_the_lead_and_what_it_reads(self):
+		lead = make_lead(first_name="Stale")
+		mine = frappe.get_doc("CX Lead", lead.name)
+		theirs = frappe.get_doc("CX Lead", lead.name)
+		frappe.set_user(MANAGER)
+		theirs.status = "Contacted"
+		theirs.save()
+		frappe.set_user("Administrator")
+		mine.organization_name = "Mine Ltd"
+		with self.assertRaises(ChangedMeanwhileError) as refused:
+			mine.save()
+		message = str(refused.exception)
+		self.assertIn(frappe.utils.get_fullname(MANAGER), message)
+		self.assertIn("Contacted", message)
+		self.assertEqual(
+			frappe.db.get_value("CX Lead", lead.name, "organization_name"), lead.organization_name
+		)
