@@ -60,11 +60,13 @@ class SalesFloorUser(HttpUser):
 		message = response.json().get("message") or {}
 		return [row[0] for row in message.get("values", [])]
 
-	def call(self, method: str, name: str, **data):
+	def call(self, method: str, label: str, /, **data):
 		"""A POST to a whitelisted method; an expected refusal is a success of its own kind."""
-		with self.client.post(f"/api/method/{method}", data=data, name=name, catch_response=True) as response:
+		with self.client.post(
+			f"/api/method/{method}", data=data, name=label, catch_response=True
+		) as response:
 			if response.status_code == 417 and response.json().get("exc_type") in EXPECTED_REFUSALS:
-				WRITTEN["refusals"].append([name, response.json().get("exc_type")])
+				WRITTEN["refusals"].append([label, response.json().get("exc_type")])
 				response.success()
 			return response
 

@@ -77,7 +77,12 @@ def main() -> None:
 
 		reconcile()  # owners moved in SQL above
 		frappe.db.commit()
-		print(json.dumps({"users": users, "erpnext": "erpnext" in frappe.get_installed_apps()}))
+		sizes = {
+			doctype: frappe.db.count(doctype) for doctype in ("CX Lead", "CX Customer", "CX Opportunity")
+		}
+		if frappe.db.exists("DocType", "Sales Invoice"):
+			sizes["Sales Invoice"] = frappe.db.count("Sales Invoice")
+		print(json.dumps({"users": users, "sizes": sizes}))
 	finally:
 		frappe.destroy()
 

@@ -166,6 +166,12 @@ def report(title: str, rows: list[dict]) -> None:
 			f"{row['p95']:>8.0f} {row['p99']:>8.0f} {row['rps']:>7.1f}"
 		)
 	total = next((row for row in rows if row["name"] == "Aggregated"), None)
+	if total:  # without the setup requests, which locust's own total counts
+		total = {
+			"requests": sum(row["requests"] for row in rows if row["name"] != "Aggregated"),
+			"failures": sum(row["failures"] for row in rows if row["name"] != "Aggregated"),
+			"rps": sum(row["rps"] for row in rows if row["name"] != "Aggregated"),
+		}
 	if total:
 		rate = 100 * total["failures"] / max(total["requests"], 1)
 		print(f"  error rate {rate:.2f} %, throughput {total['rps']:.1f} requests/s")
