@@ -9,10 +9,11 @@ read in the same snapshot and applies the difference as increments: hourly, afte
 from `bench --site SITE crm-reconcile-tallies`.
 
 Reading them: the app overrides Frappe's number card and chart methods. A widget whose filters and
-grouping a tally can evaluate exactly, asked by a user whom Frappe would let read every record of the
-doctype (no User Permission, no restriction, no owner-only right), is answered from the tally: a few
-hundred rows. Everything else goes to Frappe's own method, unchanged, which reads through the
-index-backed permission filters.
+grouping a tally can evaluate exactly is answered from the tally (a few hundred rows) when the user
+reads every record of the doctype (no User Permission, no restriction, no owner-only right), or is a
+restricted sales user under the app's own-or-assigned rule and nothing else: then from the rows that
+name them as owner or single assignee, plus their records with several assignees. Everything else goes
+to Frappe's own method, unchanged, which reads through the index-backed permission filters.
 """
 
 import json
@@ -32,7 +33,7 @@ from pypika.terms import Values
 
 from crm_app.core.insights import tally as core
 from crm_app.exceptions import InvalidDateTimeError, InvalidFilterError
-from crm_app.permissions import ASSIGNABLE, match_conditions, query_conditions
+from crm_app.permissions import RULES, match_conditions, own_or_assigned, query_conditions
 from crm_app.utils import OWNER_FIELD
 
 TABLE = "CX Tally"
@@ -222,13 +223,13 @@ def reach(doctype: str) -> str | None:
 	conditions = match_conditions(doctype, user)
 	if conditions is None:
 		return EVERYONE
-	if doctype in ASSIGNABLE and conditions.sql.strip() == (query_conditions(user, doctype) or "").strip():
+	# The tallies' owner and assignee dimensions reproduce own_or_assigned, and only that rule.
+	if (
+		RULES.get(doctype) is own_or_assigned
+		and conditions.sql.strip() == (query_conditions(user, doctype) or "").strip()
+	):
 		return user
 	return None
-
-
-def read_in_full(doctype: str) -> bool:
-	return reach(doctype) == EVERYONE
 
 
 def conditions_of(doctype: str, checked: list[frappe._dict]) -> list[tuple] | None:

@@ -115,3 +115,24 @@ class TestSimultaneousActions(CXTestCase):
 		self.assertEqual(
 			frappe.db.get_value("CX Lead", lead.name, "organization_name"), lead.organization_name
 		)
+
+	def test_the_explanation_escapes_what_users_typed(self):
+		prankster = make_user("prank.ster@example.com", "Sales Manager", "Sales User")
+		# Frappe strips tags from names typed in the form; an import or another app may not
+		frappe.db.set_value("User", prankster, "first_name", "<img src=x onerror=alert(1)>")
+		frappe.local.fullnames = {}
+		customer = frappe.get_doc({"doctype": "CX Customer", "customer_name": "Plain Ltd"}).insert()
+		mine = frappe.get_doc("CX Customer", customer.name)
+		theirs = frappe.get_doc("CX Customer", customer.name)
+		frappe.set_user(prankster)
+		theirs.customer_name = "<script>x()</script> Ltd"
+		theirs.save()
+		frappe.set_user("Administrator")
+		mine.website = "https://plain.example.com"
+		with self.assertRaises(ChangedMeanwhileError) as refused:
+			mine.save()
+		message = str(refused.exception)
+		self.assertNotIn("<img", message)
+		self.assertNotIn("<script>", message)
+		self.assertIn("&lt;script&gt;", message)
+		self.assertIn("&lt;img", message)  # the name is there, escaped

@@ -5,10 +5,11 @@ from frappe.contacts.address_and_contact import delete_contact_and_address, load
 from frappe.contacts.doctype.address.address import get_address_display
 from frappe.model.document import Document
 
+from crm_app.conflicts import ChangedMeanwhile
 from crm_app.integrations.erpnext.customers import forget_erpnext_twin, on_cx_customer_insert
 
 
-class CXCustomer(Document):
+class CXCustomer(ChangedMeanwhile, Document):
 	def onload(self):
 		load_address_and_contact(self)
 

@@ -69,7 +69,7 @@ def validate_convertible(doc) -> None:
 			_("Lead {0} was already converted to customer {1} by {2} on {3}.").format(
 				frappe.bold(doc.name),
 				frappe.bold(doc.customer),
-				frappe.bold(get_fullname(doc.converted_by or doc.modified_by)),
+				frappe.bold(frappe.utils.escape_html(get_fullname(doc.converted_by or doc.modified_by))),
 				format_datetime(doc.converted_on or doc.modified),
 			),
 			AlreadyConvertedError,

@@ -7,8 +7,8 @@ from frappe.model.document import Document
 
 from crm_app import ownership, scoring
 from crm_app.campaigns import queue_campaign_refresh
+from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.names import full_name
-from crm_app.cx_sales.conflicts import ChangedMeanwhile
 from crm_app.exceptions import LeadNotConvertibleError
 from crm_app.utils import normalize_phone_fields
 

@@ -8,9 +8,9 @@ from frappe.utils import flt, getdate, now_datetime, nowdate
 
 from crm_app import money, ownership
 from crm_app.campaigns import queue_campaign_refresh
+from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core import pipeline
 from crm_app.core.books.deal_books import BY_PERSON
-from crm_app.cx_sales.conflicts import ChangedMeanwhile
 from crm_app.exceptions import (
 	LostReasonRequiredError,
 	MissingExchangeRateError,

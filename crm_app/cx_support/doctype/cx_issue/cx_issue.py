@@ -5,6 +5,7 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
+from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.tickets import status_timestamps
 from crm_app.integrations.erpnext.history import check_issue_purchase
 from crm_app.server_fields import imported_history
@@ -12,7 +13,7 @@ from crm_app.server_fields import imported_history
 STAMP_FIELDS = ("opened_on", "first_responded_on", "resolved_on", "closed_on")
 
 
-class CXIssue(Document):
+class CXIssue(ChangedMeanwhile, Document):
 	def validate(self):
 		self.set_customer_from_contact()
 		self.stamp_status_times()

@@ -5,6 +5,8 @@ have opened it"); the app says who changed the record, when, and what it now say
 knows what to look at before making their change again. The error stays a TimestampMismatchError, so
 API clients that handle Frappe's keep working."""
 
+import html
+
 import frappe
 from frappe import _
 from frappe.utils import format_datetime, get_fullname
@@ -33,8 +35,13 @@ class ChangedMeanwhile:
 
 def explain_change(doc) -> None:
 	current = doc.get_doc_before_save()  # the record as it is now, read under lock by Frappe
+
+	def escape(text: str) -> str:
+		"""Typed by users, shown as HTML: escaped once (Frappe may have stored it escaped already)."""
+		return frappe.utils.escape_html(html.unescape(text))
+
 	state = ", ".join(
-		f"{_(current.meta.get_label(field))}: {_(str(current.get(field) or ''))}"
+		f"{_(current.meta.get_label(field))}: {escape(_(str(current.get(field) or '')))}"
 		for field in STATE_FIELDS.get(doc.doctype, ())
 	)
 	frappe.throw(
@@ -43,7 +50,7 @@ def explain_change(doc) -> None:
 		).format(
 			_(doc.doctype),
 			frappe.bold(doc.name),
-			frappe.bold(get_fullname(current.modified_by)),
+			frappe.bold(escape(get_fullname(current.modified_by))),
 			format_datetime(current.modified),
 			state or _("see the record"),
 		),
