@@ -16,7 +16,9 @@ def leftovers() -> dict:
 	doctypes = app_doctypes()
 	found = {
 		"doctypes": frappe.get_all("DocType", {"name": ("like", "CX %")}, pluck="name"),
-		"modules": frappe.get_all("Module Def", {"name": ("in", ["CX Sales", "CX Support"])}, pluck="name"),
+		"modules": frappe.get_all(
+			"Module Def", {"name": ("in", frappe.get_module_list("crm_app"))}, pluck="name"
+		),
 		"tables": frappe.db.sql("show tables like 'tabCX %%'", pluck=True),
 		"workspace": frappe.get_all("Workspace", {"name": "Customer Relations"}, pluck="name"),
 		"roles": frappe.get_all(
