@@ -44,6 +44,11 @@ override_whitelisted_methods = {
 	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "crm_app.cx_insights.figures.dashboard_chart_data",
 }
 
+# With `read_from_replica`, reports and desk figures read a replica only while it runs and keeps up
+# (crm_app/replica.py); otherwise that request or job reads the primary.
+before_request = ["crm_app.replica.before_request"]
+before_job = ["crm_app.replica.before_job"]
+
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
 standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
 

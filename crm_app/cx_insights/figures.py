@@ -392,6 +392,7 @@ def figure(rows: list[tuple], plan: core.Plan):
 
 
 @frappe.whitelist()
+@frappe.read_only()  # a replica answers when the site reads from one (crm_app/replica.py)
 def number_card_result(doc: str | dict, filters: str | list | dict | None = None, to_date: str | None = None):
 	"""Override of Frappe's `number_card.get_result`: the tally's figure when it can give it."""
 	card = checked_card(doc)
@@ -482,6 +483,7 @@ def reached_by(who: str) -> str | None:
 
 
 @frappe.whitelist()
+@frappe.read_only()  # a replica answers when the site reads from one (crm_app/replica.py)
 def dashboard_chart_data(
 	chart_name: str | None = None,
 	chart: str | dict | None = None,
@@ -531,7 +533,35 @@ def dashboard_chart_data(
 		data = chart_from_tally(doc, checked, from_date, to_date, timespan, time_interval)
 		if data is not NOT_ANSWERED:
 			return data
-	return frappe_chart.get(**arguments)
+	return frappe_chart_data(arguments)
+
+
+def frappe_chart_data(arguments: dict):
+	"""Frappe's `dashboard_chart.get`. Its one write, the saved chart's `last_synced_on`, cannot run on a
+	read-only replica: there Frappe is told to skip it (`flags.read_only`) and it is made on the primary."""
+	if not on_replica():
+		return frappe_chart.get(**arguments)
+	was_read_only = frappe.flags.read_only
+	frappe.flags.read_only = True
+	try:
+		data = frappe_chart.get(**arguments)
+	finally:
+		frappe.flags.read_only = was_read_only
+	if arguments["chart_name"] and not arguments["no_cache"] and not was_read_only:
+		mark_chart_synced(arguments["chart_name"])
+	return data
+
+
+def on_replica() -> bool:
+	primary = getattr(frappe.local, "primary_db", None)
+	return primary is not None and frappe.local.db is not primary
+
+
+@frappe.write_only()
+def mark_chart_synced(chart_name: str) -> None:
+	frappe.db.set_value(
+		"Dashboard Chart", chart_name, "last_synced_on", now_datetime(), update_modified=False
+	)
 
 
 def checked_chart(chart):
