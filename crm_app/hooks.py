@@ -34,6 +34,9 @@ permission_query_conditions = {
 	doctype: "crm_app.permissions.query_conditions" for doctype in (*_RULED, *_RULED_CHILDREN)
 }
 has_permission = {doctype: "crm_app.permissions.has_permission" for doctype in _RULED}
+# A prepared result of an app report is its owner's alone (crm_app/prepared_reports.py).
+permission_query_conditions["Prepared Report"] = "crm_app.prepared_reports.query_conditions"
+has_permission["Prepared Report"] = "crm_app.prepared_reports.has_permission"
 
 # Frappe's global search (the awesome bar) shows any record of a readable doctype: apply the rules too.
 override_whitelisted_methods = {
@@ -42,6 +45,9 @@ override_whitelisted_methods = {
 	# (crm_app/cx_insights/figures.py); anything the tally cannot answer goes to Frappe's own method.
 	"frappe.desk.doctype.number_card.number_card.get_result": "crm_app.cx_insights.figures.number_card_result",
 	"frappe.desk.doctype.dashboard_chart.dashboard_chart.get": "crm_app.cx_insights.figures.dashboard_chart_data",
+	# Frappe reads a prepared result named in the filters, or another user's, without a check.
+	"frappe.desk.query_report.run": "crm_app.prepared_reports.run",
+	"frappe.desk.query_report.export_query": "crm_app.prepared_reports.export_query",
 }
 
 # With `read_from_replica`, reports and desk figures read a replica only while it runs and keeps up

@@ -28,6 +28,7 @@ from crm_app.cx_sales.report.common import (
 	summary,
 	with_currency,
 )
+from crm_app.prepared_reports import report_progress
 
 REASON, COMPETITOR, STAGE = "Reason", "Competitor", "Stage"
 GROUP_FIELDS = {REASON: "lost_reason", STAGE: "sales_stage"}
@@ -40,6 +41,7 @@ def execute(filters: dict | None = None):
 	if group_by not in (REASON, COMPETITOR, STAGE):
 		frappe.throw(_("Group by Reason, Competitor or Stage."), frappe.ValidationError)
 	total_count, total_amount = lost_totals(sales_filters)
+	report_progress("CX Lost Opportunity Analysis", 1, 2)
 	groups = (
 		competitor_groups(sales_filters) if group_by == COMPETITOR else field_groups(sales_filters, group_by)
 	)

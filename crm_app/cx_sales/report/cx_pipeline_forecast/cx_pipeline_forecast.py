@@ -47,6 +47,7 @@ from crm_app.cx_sales.report.common import (
 	summary,
 	with_currency,
 )
+from crm_app.prepared_reports import report_progress
 
 FIELDNAMES = {PIPELINE: "pipeline", BEST_CASE: "best_case", COMMIT: "commit", CLOSED: "closed"}
 COLORS = {PIPELINE: "#98d8f5", BEST_CASE: "#5e64ff", COMMIT: "#f8814f", CLOSED: "#29cd42"}
@@ -56,7 +57,9 @@ def execute(filters: dict | None = None):
 	sales_filters = parse_filters(filters, CURRENT_QUARTER)
 	months = months_between(sales_filters.from_date, sales_filters.to_date)
 	targets = monthly_targets(sales_targets(sales_filters, months))
-	pivot = forecast_pivot(deal_rows(sales_filters), targets, months)
+	deals = deal_rows(sales_filters)
+	report_progress("CX Pipeline Forecast", 1, 1)
+	pivot = forecast_pivot(deals, targets, months)
 	totals = forecast_by_month(pivot, months)
 	return columns(), with_currency(rows(pivot)), money_message(), chart(totals), report_summary(totals)
 

@@ -52,6 +52,7 @@ from crm_app.cx_sales.report.common import (
 	summary,
 	with_currency,
 )
+from crm_app.prepared_reports import report_progress
 from crm_app.utils import erpnext_installed
 
 DateDiff = CustomFunction("DATEDIFF", ["end", "start"])
@@ -63,16 +64,16 @@ def execute(filters: dict | None = None):
 	if session_restricted():
 		sales_filters = replace(sales_filters, owner=frappe.session.user)
 	deals = deal_rows(sales_filters)
-	reps = rep_figures(
-		lead_rows(sales_filters),
-		[row[:5] for row in deals],
-		{
-			"calls": call_rows(sales_filters),
-			"meetings": meeting_rows(sales_filters),
-			"emails": email_rows(sales_filters),
-		},
-		targets_by_owner(sales_filters),
-	)
+	report_progress("CX Rep Performance", 1, 3)
+	leads = lead_rows(sales_filters)
+	report_progress("CX Rep Performance", 2, 3)
+	activities = {
+		"calls": call_rows(sales_filters),
+		"meetings": meeting_rows(sales_filters),
+		"emails": email_rows(sales_filters),
+	}
+	reps = rep_figures(leads, [row[:5] for row in deals], activities, targets_by_owner(sales_filters))
+	report_progress("CX Rep Performance", 3, 3)
 	if sales_filters.territory or sales_filters.source or sales_filters.campaign:
 		# Activities are not narrowed by these filters: keep only reps with work under them.
 		reps = [rep for rep in reps if rep.has_pipeline]

@@ -29,6 +29,7 @@ from crm_app.cx_sales.report.common import (
 	record_criteria,
 	summary,
 )
+from crm_app.prepared_reports import report_progress
 
 QUALIFIED_STATUSES = ("Qualified", "Converted")
 
@@ -36,6 +37,7 @@ QUALIFIED_STATUSES = ("Qualified", "Converted")
 def execute(filters: dict | None = None):
 	sales_filters = parse_filters(filters)
 	leads, qualified = lead_counts(sales_filters)
+	report_progress("CX Sales Funnel", 1, 2)
 	opportunities, won, won_amount = opportunity_counts(sales_filters)
 	steps = funnel(
 		[

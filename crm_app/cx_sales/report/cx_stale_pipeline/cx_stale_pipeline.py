@@ -33,6 +33,7 @@ from crm_app.cx_sales.report.common import (
 	summary,
 	with_currency,
 )
+from crm_app.prepared_reports import report_progress
 from crm_app.utils import ACTIVE_LEAD_STATUSES
 
 LIMIT = 500
@@ -49,11 +50,12 @@ def execute(filters: dict | None = None):
 	today = getdate()
 	doctypes = [filters.record_type] if filters.get("record_type") in SOURCES else list(SOURCES)
 	records, counts = [], {}
-	for doctype in doctypes:
+	for done, doctype in enumerate(doctypes, 1):
 		days = stale_threshold(cint(filters.get("days")), setting(SOURCES[doctype][3]))
 		idle_before = datetime.combine(idle_since(days, today) + timedelta(days=1), time.min)
 		records += stale_records(doctype, sales_filters, idle_before)
 		counts[doctype] = stale_counts(doctype, sales_filters, idle_before)
+		report_progress("CX Stale Pipeline", done, len(doctypes))
 	shown = oldest_first(records, LIMIT)
 	for row in shown:
 		row["days_idle"] = days_idle(row["last_activity"], today)
