@@ -105,3 +105,7 @@ class IssuePurchaseError(CXValidationError):
 
 class ChangedMeanwhileError(frappe.TimestampMismatchError):
 	"""A save from a copy older than the record: someone changed it in between."""
+
+
+class AlreadyLinkedError(DealLinkError):
+	"""The document got its deal from someone else a moment ago (two accountants linking it at once)."""

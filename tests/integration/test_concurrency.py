@@ -3,19 +3,22 @@ connection and transaction, as separate web requests would: one succeeds, the ot
 what happened to the record, and nothing is half-written or done twice."""
 
 import threading
+import unittest
 
 import frappe
 
 from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
-from crm_app.exceptions import AlreadyConvertedError, ChangedMeanwhileError
+from crm_app.exceptions import AlreadyConvertedError, AlreadyLinkedError, ChangedMeanwhileError
 
 from .conftest import BENCH, SITE
 from .factories import CXTestCase, make_lead, make_opportunity, make_product, make_user
 
 MANAGER = "concurrent.manager@example.com"
+ACCOUNTANT = "concurrent.accounts@example.com"
+ON_ERPNEXT = "erpnext" in frappe.get_installed_apps()
 
 
-def at_once(*actions) -> list[tuple[str, object]]:
+def at_once(*actions, user: str = MANAGER) -> list[tuple[str, object]]:
 	"""Run each action in its own thread and Frappe context, all released together; each returns
 	("ok", result) or (exception class name, exception). Each commits or rolls back on its own."""
 	ready = threading.Barrier(len(actions))
@@ -25,7 +28,7 @@ def at_once(*actions) -> list[tuple[str, object]]:
 		frappe.init(site=SITE, sites_path=str(BENCH / "sites"))
 		frappe.connect()
 		try:
-			frappe.set_user(MANAGER)
+			frappe.set_user(user)
 			prepare, act = action
 			state = prepare()
 			ready.wait(timeout=60)
@@ -97,6 +100,32 @@ class TestSimultaneousActions(CXTestCase):
 		refused_stage = ({"Proposal", "Negotiation"} - {kept}).pop()
 		stays = frappe.get_all("CX Opportunity Stage Log", {"parent": deal}, pluck="stage")
 		self.assertNotIn(refused_stage, stays)  # nothing of the refused move was written
+
+	@unittest.skipUnless(ON_ERPNEXT, "ERPNext is not installed on this site")
+	def test_two_accountants_linking_one_invoice_link_it_once_and_say_by_whom(self):
+		from crm_app.integrations.erpnext.deals import link_documents
+		from tests.integration import test_y_erpnext_books as books
+
+		books.setUpModule()  # ERPNext's company and the test items
+		make_user(ACCOUNTANT, "Accounts User")
+		customer = frappe.get_doc({"doctype": "CX Customer", "customer_name": "Contested Books"}).insert()
+		deal = books.make_deal(customer.name)
+		invoice = books.invoice_for(customer.erpnext_customer, 400)
+		frappe.db.commit()
+		try:
+			link = [["Sales Invoice", invoice.name, deal.name]]
+			outcomes = at_once(*[(lambda: None, lambda _state: link_documents(link))] * 2, user=ACCOUNTANT)
+			kinds = sorted(kind for kind, _value in outcomes)
+			self.assertEqual(kinds, sorted(["ok", AlreadyLinkedError.__name__]), outcomes)
+			refused = str(next(value for kind, value in outcomes if kind != "ok"))
+			self.assertIn(deal.name, refused)
+			self.assertIn(frappe.utils.get_fullname(ACCOUNTANT), refused)
+			self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "cx_opportunity"), deal.name)
+			self.assertEqual(frappe.db.get_value("CX Opportunity", deal.name, "invoiced_amount"), 400)
+		finally:
+			frappe.get_doc("Sales Invoice", invoice.name).cancel()
+			frappe.delete_doc("Sales Invoice", invoice.name, force=True)
+			frappe.db.commit()
 
 	def test_a_save_from_a_stale_form_says_who_changed_the_lead_and_what_it_reads(self):
 		lead = make_lead(first_name="Stale")

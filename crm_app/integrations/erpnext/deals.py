@@ -14,7 +14,12 @@ from frappe import _
 from frappe.model.mapper import get_mapped_doc
 from frappe.utils import flt, getdate, nowdate
 
-from crm_app.exceptions import DealDocumentError, DealLinkError, MissingExchangeRateError
+from crm_app.exceptions import (
+	AlreadyLinkedError,
+	DealDocumentError,
+	DealLinkError,
+	MissingExchangeRateError,
+)
 from crm_app.integrations.erpnext.common import default_company, integration_enabled, json_list
 from crm_app.integrations.erpnext.customers import ensure_erpnext_customer
 from crm_app.integrations.erpnext.fields import DEAL_FIELD, PARTY_FIELD
@@ -258,17 +263,39 @@ def link_documents(links: list | str) -> dict:
 	links = json_list(links)
 	if links is None or not all(well_formed(link) for link in links):
 		frappe.throw(_("Send a list of [document type, document, opportunity]."), DealLinkError)
-	for doctype, name, deal in links:
+	# Rows locked in one order, so two accountants' overlapping batches queue instead of deadlocking.
+	for doctype, name, deal in sorted(links, key=lambda link: (link[0], link[1])):
 		if doctype not in PARTY_FIELD:
 			frappe.throw(_("{0} cannot be linked to a deal.").format(doctype), DealLinkError)
 		if not frappe.db.exists(doctype, name) or not frappe.has_permission(doctype, "write", doc=name):
 			frappe.throw(_("You cannot change {0} {1}.").format(_(doctype), name), DealLinkError)
-		doc = frappe.get_doc(doctype, name)
+		doc = frappe.get_doc(doctype, name, for_update=True)  # a second linker waits here, then sees it
 		if doc.docstatus == 2:
 			frappe.throw(_("{0} {1} is cancelled.").format(_(doctype), name), DealLinkError)
+		if deal and doc.get(DEAL_FIELD):
+			refuse_linked(doc)
 		doc.set(DEAL_FIELD, deal or None)
 		doc.save()  # the field is allowed on submitted documents; validate_deal_link checks each link
 	return {"linked": len(links)}
+
+
+def refuse_linked(doc) -> None:
+	"""The bulk tool links documents that have no deal; one that has one got it from someone (maybe a
+	moment ago, from a colleague working the same list): say who, when and which deal. Moving a document
+	to another deal is done on the document itself."""
+	frappe.throw(
+		_(
+			"{0} {1} is already linked to opportunity {2}, by {3} at {4}. Refresh the list; to move it to another deal, change it on the document."
+		).format(
+			_(doc.doctype),
+			frappe.bold(doc.name),
+			frappe.bold(doc.get(DEAL_FIELD)),
+			frappe.bold(frappe.utils.escape_html(frappe.utils.get_fullname(doc.modified_by))),
+			frappe.utils.format_datetime(doc.modified),
+		),
+		AlreadyLinkedError,
+		title=_("Already Linked"),
+	)
 
 
 def well_formed(link) -> bool:
