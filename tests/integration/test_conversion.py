@@ -1,6 +1,8 @@
+from unittest.mock import patch
+
 import frappe
 
-from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
+from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead, look_up_avatar
 from crm_app.exceptions import AlreadyConvertedError, LeadNotConvertibleError
 
 from .factories import CXTestCase, count, make_lead
@@ -34,6 +36,17 @@ class TestConversion(CXTestCase):
 		self.assertEqual(
 			(opportunity.customer, opportunity.lead, opportunity.amount), (customer.name, lead.name, 5000)
 		)
+
+	def test_the_avatar_is_looked_up_after_the_conversion_not_inside_it(self):
+		lead = make_lead(email="grace@example.com")
+		gravatar = "https://secure.gravatar.com/avatar/x?d=404&s=200"
+		with patch("frappe.contacts.doctype.contact.contact.has_gravatar") as inside_the_request:
+			contact = convert_lead(lead.name)["contact"]
+		inside_the_request.assert_not_called()
+		self.assertFalse(frappe.db.get_value("Contact", contact, "image"))
+		with patch("frappe.utils.has_gravatar", return_value=gravatar):
+			look_up_avatar(contact)
+		self.assertEqual(frappe.db.get_value("Contact", contact, "image"), gravatar)
 
 	def test_second_conversion_is_refused_and_writes_nothing(self):
 		lead = make_lead()

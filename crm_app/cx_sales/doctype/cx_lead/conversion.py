@@ -117,7 +117,35 @@ def make_contact(lead, customer):
 		contact.add_phone(lead.phone, is_primary_phone=True)
 	contact.append("links", {"link_doctype": "CX Customer", "link_name": customer.name})
 	contact.append("links", {"link_doctype": "CX Lead", "link_name": lead.name})
-	return contact.insert()
+	# Frappe asks gravatar.com for a picture while it saves a contact that has an email (up to 5 s,
+	# longer when DNS is slow); here that would run inside the transaction holding the lead's lock. A
+	# placeholder skips the lookup, which a job does after commit.
+	contact.image = AVATAR_LOOKUP_PENDING
+	contact.insert()
+	frappe.db.set_value("Contact", contact.name, "image", None, update_modified=False)
+	contact.image = None
+	if lead.email:
+		frappe.enqueue(
+			"crm_app.cx_sales.doctype.cx_lead.conversion.look_up_avatar",
+			queue="short",
+			contact=contact.name,
+			enqueue_after_commit=True,
+		)
+	return contact
+
+
+AVATAR_LOOKUP_PENDING = "pending"
+
+
+def look_up_avatar(contact: str) -> None:
+	"""What Frappe's Contact does on save, outside the conversion's transaction and locks."""
+	from frappe.utils import has_gravatar
+
+	values = frappe.db.get_value("Contact", contact, ["email_id", "image"], as_dict=True)
+	if values and values.email_id and not values.image:
+		image = has_gravatar(values.email_id)
+		if image:
+			frappe.db.set_value("Contact", contact, "image", image, update_modified=False)
 
 
 def make_opportunity(lead, customer, title, amount, sales_stage):
