@@ -10,6 +10,25 @@ import frappe
 from frappe.query_builder.functions import Count
 
 
+def invoice_problems(invoices: list) -> list[str]:
+	"""Each acknowledged invoice is there once, submitted, on its deal; the deals' invoiced amounts equal
+	a recompute from their submitted documents."""
+	if not invoices:
+		return []
+	from crm_app.integrations.erpnext.books import deal_documents
+
+	problems = []
+	for name, deal in invoices:
+		found = frappe.db.get_value("Sales Invoice", name, ["docstatus", "cx_opportunity"])
+		if found != (1, deal):
+			problems.append(f"invoice {name}: expected submitted on {deal}, found {found}")
+	for deal in {deal for _name, deal in invoices}:
+		kept = frappe.db.get_value("CX Opportunity", deal, "invoiced_amount")
+		if round(kept or 0, 2) != round(deal_documents(deal).invoiced or 0, 2):
+			problems.append(f"deal {deal}: invoiced {kept}, recomputed {deal_documents(deal).invoiced}")
+	return problems
+
+
 def main() -> int:
 	site, written_path = sys.argv[1], sys.argv[2]
 	written = json.load(open(written_path))
@@ -45,6 +64,7 @@ def main() -> int:
 			fixes = core.corrections(tally, figures.grouped_table(tally), figures.kept_rows(tally))
 			if fixes:
 				problems.append(f"tally {tally.name}: {len(fixes)} rows differ from the table")
+		problems += invoice_problems(written.get("invoices") or [])
 		from crm_app.scoring import score_lead
 
 		touched = {name for name, _email in written["leads"]}
@@ -54,7 +74,8 @@ def main() -> int:
 				problems.append(f"lead {name}: score {doc.lead_score}, recomputed {score_lead(doc).total}")
 		print(
 			f"data check: {len(written['leads'])} leads, {len(written['calls'])} calls, "
-			f"{len(written['conversions'])} conversions, {len(written['refusals'])} clear refusals; "
+			f"{len(written['conversions'])} conversions, {len(written.get('invoices') or [])} invoices, "
+			f"{len(written['refusals'])} clear refusals; "
 			f"{len(problems)} problems"
 		)
 		for problem in problems[:50]:

@@ -3,7 +3,7 @@
 Started by run.py, which passes the users (API keys) in CRM_LOAD_USERS and collects what was written
 (CRM_LOAD_OUT) for the data check. Restricted sales users and managers list leads with filters, search
 links, open forms, create leads, log calls, move deals between stages, convert leads and run a sales
-report. A clear refusal of a conflicting action (a lead someone converted a moment ago, a deal someone
+report; accountants invoice deals (ERPNext sites). A clear refusal of a conflicting action (a lead someone converted a moment ago, a deal someone
 just moved) is a correct answer, counted apart from errors."""
 
 import itertools
@@ -13,16 +13,19 @@ import random
 import string
 import uuid
 
+import requests
 from locust import HttpUser, between, constant, events, task
 
 CONFIG = json.load(open(os.environ["CRM_LOAD_USERS"]))
 SITE = os.environ["CRM_LOAD_SITE"]
 PAUSE = tuple(float(x) for x in os.environ.get("CRM_LOAD_PAUSE", "3,10").split(","))
-ACCOUNTS = itertools.cycle(CONFIG["users"])
+SALES_FLOOR = itertools.cycle([u for u in CONFIG["users"] if u["kind"] in ("sales", "manager")])
+ACCOUNTANTS = itertools.cycle([u for u in CONFIG["users"] if u["kind"] == "accounts"])
+INVOICES = CONFIG.get("invoices")
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal", "Negotiation")
 OPEN_STATUSES = ("New", "Contacted", "Qualified")
 EXPECTED_REFUSALS = ("AlreadyConvertedError", "ChangedMeanwhileError", "LeadNotConvertibleError")
-WRITTEN: dict[str, list] = {"leads": [], "calls": [], "conversions": [], "refusals": []}
+WRITTEN: dict[str, list] = {"leads": [], "calls": [], "conversions": [], "refusals": [], "invoices": []}
 
 
 @events.test_stop.add_listener
@@ -31,31 +34,37 @@ def write_out(**_kwargs):
 		json.dump(WRITTEN, file)
 
 
+def sign_in(user: HttpUser, account: dict) -> None:
+	user.client.headers.update(
+		{
+			"Authorization": f"token {account['key']}:{account['secret']}",
+			"Accept": "application/json",
+			"X-Frappe-Site-Name": SITE,
+		}
+	)
+
+
 class SalesFloorUser(HttpUser):
 	wait_time = between(*PAUSE) if PAUSE[1] > 0 else constant(0)
+	weight = 12
 
 	def on_start(self):
-		self.account = next(ACCOUNTS)
-		self.client.headers.update(
-			{
-				"Authorization": f"token {self.account['key']}:{self.account['secret']}",
-				"Accept": "application/json",
-				"X-Frappe-Site-Name": SITE,
-			}
-		)
+		sign_in(self, next(SALES_FLOOR))
 		self.leads = self.names("CX Lead", [["status", "in", list(OPEN_STATUSES)]])
 		self.deals = self.names("CX Opportunity", [["status", "=", "Open"]])
 
 	def names(self, doctype, filters) -> list[str]:
-		response = self.client.post(
-			"/api/method/frappe.desk.reportview.get",
+		"""The records this person works, read before the clock starts (outside the figures)."""
+		response = requests.post(
+			f"{self.host}/api/method/frappe.desk.reportview.get",
+			headers=dict(self.client.headers),
 			data={
 				"doctype": doctype,
 				"fields": json.dumps(["name"]),
 				"filters": json.dumps(filters),
 				"page_length": 200,
 			},
-			name="(setup) names",
+			timeout=120,
 		)
 		message = response.json().get("message") or {}
 		return [row[0] for row in message.get("values", [])]
@@ -184,3 +193,34 @@ class SalesFloorUser(HttpUser):
 			},
 			name="sales report",
 		)
+
+
+if INVOICES and INVOICES["deals"]:  # ERPNext sites
+
+	class AccountantUser(HttpUser):
+		"""Invoices deals in ERPNext: a submitted Sales Invoice linked to an open deal of its customer."""
+
+		wait_time = between(*PAUSE) if PAUSE[1] > 0 else constant(0)
+		weight = 1
+
+		def on_start(self):
+			sign_in(self, next(ACCOUNTANTS))
+
+		@task
+		def submit_invoice(self):
+			deal, customer = random.choice(INVOICES["deals"])
+			rate = random.randint(100, 5000)
+			response = self.client.post(
+				"/api/resource/Sales Invoice",
+				json={
+					"customer": customer,
+					"company": INVOICES["company"],
+					"currency": INVOICES["currency"],
+					"cx_opportunity": deal,
+					"items": [{"item_code": INVOICES["item"], "qty": 1, "rate": rate}],
+					"docstatus": 1,
+				},
+				name="submit invoice",
+			)
+			if response.status_code == 200:
+				WRITTEN["invoices"].append([response.json()["data"]["name"], deal])

@@ -13,6 +13,8 @@ from frappe.utils.password import get_decrypted_password
 
 SALES = [f"load.sales{i}@example.com" for i in range(1, 11)]
 MANAGERS = [f"load.manager{i}@example.com" for i in range(1, 4)]
+ACCOUNTANTS = [f"load.accounts{i}@example.com" for i in range(1, 3)]
+INVOICE_ITEM = "CX-LOAD-SERVICE"
 
 
 def ensure_user(email: str, roles: list[str]) -> dict:
@@ -60,6 +62,39 @@ def give_leads(users: list[str], per_user: int) -> None:
 			frappe.qb.update(deal).set(deal.opportunity_owner, user).where(deal.name.isin(deals)).run()
 
 
+def invoice_targets(limit: int = 2000) -> dict | None:
+	"""Where ERPNext is installed: open deals whose customer has its ERPNext twin, a service item and the
+	company, for accountants who invoice deals during the run."""
+	if not frappe.db.exists("DocType", "Sales Invoice") or not frappe.db.get_single_value(
+		"CX Settings", "erpnext_enabled"
+	):
+		return None
+	if not frappe.db.exists("Item", INVOICE_ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": INVOICE_ITEM,
+				"item_group": "All Item Groups",
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert(ignore_permissions=True)
+	company = frappe.get_all("Company", pluck="name", limit=1)[0]
+	currency = frappe.get_cached_value("Company", company, "default_currency")
+	deal, customer = frappe.qb.DocType("CX Opportunity"), frappe.qb.DocType("CX Customer")
+	rows = (
+		frappe.qb.from_(deal)
+		.join(customer)
+		.on(customer.name == deal.customer)
+		.select(deal.name, customer.erpnext_customer)
+		.where((deal.status == "Open") & customer.erpnext_customer.isnotnull() & (deal.currency == currency))
+		.orderby(deal.name, order=frappe.qb.desc)
+		.limit(limit)
+		.run()
+	)
+	return {"company": company, "currency": currency, "item": INVOICE_ITEM, "deals": [list(r) for r in rows]}
+
+
 def main() -> None:
 	site = sys.argv[1]
 	os.chdir(os.path.join(os.environ.get("CRM_APP_BENCH", os.path.expanduser("~/frappe-bench")), "sites"))
@@ -71,6 +106,9 @@ def main() -> None:
 		users += [
 			ensure_user(email, ["Sales Manager", "Sales User"]) | {"kind": "manager"} for email in MANAGERS
 		]
+		targets = invoice_targets()
+		if targets:
+			users += [ensure_user(email, ["Accounts User"]) | {"kind": "accounts"} for email in ACCOUNTANTS]
 		give_leads(SALES, 2000)
 		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
 		from crm_app.cx_insights.figures import reconcile
@@ -82,7 +120,7 @@ def main() -> None:
 		}
 		if frappe.db.exists("DocType", "Sales Invoice"):
 			sizes["Sales Invoice"] = frappe.db.count("Sales Invoice")
-		print(json.dumps({"users": users, "sizes": sizes}))
+		print(json.dumps({"users": users, "sizes": sizes, "invoices": targets}))
 	finally:
 		frappe.destroy()
 
