@@ -143,6 +143,8 @@ additional_timeline_content = {
 scheduler_events = {
 	# Tallies catch up with writes that bypassed the documents (bulk loads, SQL) and lost deltas.
 	"hourly": ["crm_app.cx_insights.figures.reconcile_job"],
+	# A job whose worker was killed (rescore, customer backfill, reminders) is queued again and resumes.
+	"cron": {"*/3 * * * *": ["crm_app.jobs.resume_interrupted_jobs"]},
 	"daily_long": [
 		# Reminders can be many on a big site: the long queue has no five-minute limit.
 		"crm_app.reminders.send_reminders",

@@ -13,6 +13,7 @@ from frappe.query_builder.functions import Coalesce, Date
 from frappe.translate import get_user_lang
 from frappe.utils import add_days, escape_html, get_link_to_form, getdate
 
+from crm_app import jobs
 from crm_app.core import reminders as core
 from crm_app.server_fields import insert_as_server
 from crm_app.utils import ACTIVE_LEAD_STATUSES, OWNER_FIELD, TITLE_FIELD, get_settings
@@ -26,12 +27,26 @@ SUBJECTS = {
 }
 
 
-def send_reminders(today: date | None = None, commit: bool = True) -> int:
-	"""Scheduled daily (long queue). Returns how many reminders were sent."""
+def send_reminders(today: date | str | None = None, commit: bool = True) -> int | None:
+	"""Scheduled daily (long queue). Returns how many reminders were sent; None when another run holds
+	the lock. A run killed midway is resumed (crm_app.jobs) with its own day: one interrupted at 23:59
+	finishes that day's reminders after midnight, before the next day's run."""
+	return jobs.run_resumable(
+		REMINDERS_KEY,
+		"crm_app.reminders.send_reminders",
+		{"today": str(getdate(today))},
+		lambda run: _send(getdate(run.kwargs["today"]), run, commit),
+		commit=commit,
+	)
+
+
+REMINDERS_KEY = "reminders"
+
+
+def _send(today: date, run: "jobs.Run", commit: bool) -> int:
 	from crm_app.activities import refresh_time_based_rollups
 
 	refresh_time_based_rollups(commit=commit)  # a meeting held yesterday is no overdue follow-up
-	today = getdate(today)
 	settings = get_settings()
 	found = [
 		*follow_up_reminders(today, settings.max_follow_up_reminders or 0),
@@ -41,11 +56,20 @@ def send_reminders(today: date | None = None, commit: bool = True) -> int:
 	found += stale_reminders("CX Lead", today, settings.stale_lead_days or 0, per_user)
 	found += stale_reminders("CX Opportunity", today, settings.stale_opportunity_days or 0, per_user)
 	fresh = core.unsent(found, sent_keys([r.key for r in found]))
-	for user, items in core.by_user(fresh).items():
+	sent = 0
+	# Users in name order, the last one done is the cursor: a resumed run skips them, so the stale
+	# reminders capped per user and day are not topped up with the next ones.
+	for user, items in sorted(core.by_user(fresh).items()):
+		if run.cursor and user <= run.cursor:
+			continue
 		notify(user, items, email=bool(settings.send_reminder_emails))
-		if commit:  # each user's reminders and their log rows land together
+		run.save(user)
+		sent += len(items)
+		# Each user's Notification Logs, log rows, digest (Email Queue) and cursor land together: a kill
+		# before this commit leaves nothing of that user's reminders sent.
+		if commit:
 			frappe.db.commit()
-	return len(fresh)
+	return sent
 
 
 def follow_up_reminders(today: date, per_user: int = 0) -> list[core.Reminder]:

@@ -7,6 +7,7 @@ from frappe import _
 from frappe.query_builder.functions import Count
 from frappe.utils import getdate, now_datetime
 
+from crm_app import jobs
 from crm_app.core import scoring
 from crm_app.cx_insights.figures import reconcile
 from crm_app.exceptions import ScoringCriterionError
@@ -15,9 +16,10 @@ SETTINGS = "CX Scoring Settings"
 NOT_SCORABLE = frozenset(
 	{"Section Break", "Column Break", "Tab Break", "HTML", "Table", "Table MultiSelect", "Button", "Fold"}
 )
-RESCORE_JOB = "crm_app:rescore_leads"
-# A MariaDB named lock: the nightly and the on-demand rescore never run at once, on any worker or host.
-RESCORE_LOCK = "crm_app:rescore_leads"
+# The job's checkpoint and MariaDB named lock (crm_app.jobs): the nightly and the on-demand rescore
+# never run at once, on any worker or host, and a killed run is resumed.
+RESCORE_KEY = "rescore_leads"
+RESCORE_JOB = jobs.job_id(RESCORE_KEY)
 
 _compiled: dict[str, tuple] = {}  # site -> (settings modified, criteria, hot, warm)
 
@@ -217,33 +219,50 @@ def rescore_all_leads(batch_size: int = 20000, commit: bool = True) -> int | Non
 
 	Holds a MariaDB named lock for the whole run: a second run (nightly beside on-demand, or a second
 	worker) returns None at once. Rules changed while it runs restart it from the first lead, so the last
-	saved rules are the ones applied. Returns the number of leads whose score or band was written.
+	saved rules are the ones applied. A run killed midway is resumed after its last committed batch
+	(crm_app.jobs), if the rules and the day are still those it ran under. Returns the number of leads
+	whose score or band was written.
 	"""
 	prepare_score_table()
-	if not acquire_lock():
-		return None
-	try:
-		changed = 0
-		while True:
-			done, written, finished = rescore_pass(batch_size, commit)
-			changed += written
-			if finished:
-				break
-		frappe.db.set_single_value(
-			SETTINGS, {"last_rescored_on": now_datetime(), "last_rescore_count": done}, update_modified=False
-		)
-		if commit:
-			frappe.db.commit()
-		reconcile(["CX Lead"], commit=commit)  # the bands were written in SQL, past the documents
-		return changed
-	finally:
-		release_lock()
+	return jobs.run_resumable(
+		RESCORE_KEY,
+		"crm_app.scoring.rescore_all_leads",
+		{},  # the batch size is tuning, not identity: a resumed run takes the default
+		lambda run: rescore_run(run, batch_size, commit),
+		commit=commit,
+	)
 
 
-def rescore_pass(batch_size: int, commit: bool) -> tuple[int, int, bool]:
-	"""One pass over every lead with the rules as they are now; (leads read, scores written, finished).
-	Not finished when the rules changed during the pass."""
+def rescore_run(run: "jobs.Run", batch_size: int, commit: bool) -> int:
+	changed = 0
+	start_after = run.cursor if run.basis == rescore_basis() else ""
+	while True:
+		done, written, finished = rescore_pass(batch_size, commit, start_after, run)
+		changed += written
+		start_after = ""
+		if finished:
+			break
+	frappe.db.set_single_value(
+		SETTINGS, {"last_rescored_on": now_datetime(), "last_rescore_count": done}, update_modified=False
+	)
+	if commit:
+		frappe.db.commit()
+	reconcile(["CX Lead"], commit=commit)  # the bands were written in SQL, past the documents
+	return changed
+
+
+def rescore_basis() -> str:
+	"""What a pass's scores depend on besides the leads: the rules, and the day (recency criteria)."""
+	return f"{getdate()}|{rules_version()}"
+
+
+def rescore_pass(
+	batch_size: int, commit: bool, start_after: str = "", run: "jobs.Run | None" = None
+) -> tuple[int, int, bool]:
+	"""One pass over every lead (after `start_after`) with the rules as they are now; (leads read, scores
+	written, finished). Not finished when the rules changed during the pass."""
 	version = rules_version()
+	basis = rescore_basis()
 	frappe.clear_document_cache(SETTINGS, SETTINGS)
 	criteria, hot, warm = active_criteria()
 	counts = activity_counts(None, scoring.activity_windows(criteria))
@@ -252,7 +271,8 @@ def rescore_pass(batch_size: int, commit: bool) -> tuple[int, int, bool]:
 	total_leads = frappe.db.count("CX Lead") or 1
 	lead = frappe.qb.DocType("CX Lead")
 	columns = ["name", "lead_score", "score_band", "last_contacted_on", "creation", "scored_on", *fields]
-	today, last_name, done, written = getdate(), "", 0, 0
+	today, last_name, written = getdate(), start_after, 0
+	done = frappe.db.count("CX Lead", {"name": ("<=", start_after)}) if start_after else 0
 	while True:
 		rows = (
 			frappe.qb.from_(lead)
@@ -273,6 +293,8 @@ def rescore_pass(batch_size: int, commit: bool) -> tuple[int, int, bool]:
 		written += write_scores(updates, scored_on)
 		done += len(rows)
 		last_name = rows[-1][0]
+		if run:  # the cursor commits with its batch
+			run.save(last_name, basis)
 		if commit:  # each batch lands on its own; a million leads never sit in one transaction
 			frappe.db.commit()
 		if rules_version() != version:
@@ -287,15 +309,7 @@ def rescore_pass(batch_size: int, commit: bool) -> tuple[int, int, bool]:
 
 
 def lock_name() -> str:
-	return f"{frappe.conf.db_name}:{RESCORE_LOCK}"  # named locks are server-wide, sites share a server
-
-
-def acquire_lock() -> bool:
-	return bool(frappe.db.sql("select get_lock(%s, 0)", lock_name())[0][0])
-
-
-def release_lock() -> None:
-	frappe.db.sql("select release_lock(%s)", lock_name())
+	return jobs.lock_name(RESCORE_KEY)
 
 
 def _clear(rows) -> dict[tuple[int, str | None], list[str]]:

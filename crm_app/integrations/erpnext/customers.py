@@ -15,6 +15,7 @@ from frappe import _
 from frappe.model.naming import make_autoname
 from frappe.utils import cint, now
 
+from crm_app import jobs
 from crm_app.core.books.matching import CustomerIndex, CustomerKeys
 from crm_app.exceptions import CustomerLinkError
 from crm_app.integrations.erpnext.common import integration_enabled, setting
@@ -22,7 +23,9 @@ from crm_app.utils import erpnext_installed, get_settings
 
 CX, ERP = "CX Customer", "Customer"
 CUSTOMER_TYPE = {"Company": "Company", "Individual": "Individual", "Partnership": "Company"}
-BACKFILL_JOB = "crm_app:erpnext_customer_backfill"
+# The job's checkpoint and named lock (crm_app.jobs): one run at a time, a killed one resumed.
+BACKFILL_KEY = "erpnext_customer_backfill"
+BACKFILL_JOB = jobs.job_id(BACKFILL_KEY)
 BATCH = 2000
 # Each side names its twin in this field.
 TWIN_FIELD = {CX: "erpnext_customer", ERP: "cx_customer"}
@@ -245,12 +248,23 @@ def enqueue_backfill(after_commit: bool = False) -> None:
 	)
 
 
-def backfill_customers(batch_size: int = BATCH) -> dict:
+def backfill_customers(batch_size: int = BATCH) -> dict | None:
 	"""Give every ERPNext Customer without one its CX Customer, in batches: matched by tax id, email or
 	name among CRM customers not yet linked, else created in one bulk insert per batch. Idempotent: a
-	second run finds nothing to do. Returns the counts."""
+	second run finds nothing to do. One run at a time (a MariaDB named lock: None when another holds it);
+	a run killed midway is resumed by crm_app.jobs and finishes with the money refresh even when its
+	batches were all done. Returns the counts."""
 	if not integration_enabled():
 		return {"matched": 0, "created": 0}
+	return jobs.run_resumable(
+		BACKFILL_KEY,
+		"crm_app.integrations.erpnext.customers.backfill_customers",
+		{},  # the batch size is tuning, not identity
+		lambda run: _backfill(run, batch_size),
+	)
+
+
+def _backfill(run: "jobs.Run", batch_size: int) -> dict:
 	mappings = Mappings.load()
 	index = CustomerIndex(
 		(row.name, CustomerKeys.of(row.customer_name, row.email_id, row.tax_id))
@@ -263,6 +277,8 @@ def backfill_customers(batch_size: int = BATCH) -> dict:
 	)
 	total = frappe.db.count(ERP, {"cx_customer": ("is", "not set")})
 	done = matched = created = 0
+	# Customers are picked by their missing link, so a resumed run starts from the first name again: one
+	# added meanwhile under an earlier name is not skipped, and the linked ones cost nothing.
 	after = ""
 	while True:
 		batch = frappe.db.sql(
@@ -288,6 +304,7 @@ def backfill_customers(batch_size: int = BATCH) -> dict:
 		created += len(new_rows)
 		_bulk_link(pairs, _bulk_create(new_rows, mappings))
 		done += len(batch)
+		run.save(after)  # commits with the batch: how far it got, for the checkpoint's reader
 		frappe.db.commit()
 		frappe.publish_progress(
 			done * 100 / max(total, 1),
@@ -296,7 +313,7 @@ def backfill_customers(batch_size: int = BATCH) -> dict:
 			doctype="CX Settings",
 			docname="CX Settings",
 		)
-	if done:
+	if done or run.resumed:  # a run killed after its last batch left the money figures to refresh
 		from crm_app.integrations.erpnext.books import refresh_all_customer_money
 
 		refresh_all_customer_money()
