@@ -15,6 +15,8 @@ from frappe import _
 from frappe.core.doctype.prepared_report import prepared_report as frappe_prepared_report
 from frappe.desk import query_report
 
+from crm_app.exceptions import InvalidFilterError
+
 PREPARED_REPORT = "Prepared Report"
 APP = "crm_app"
 
@@ -86,8 +88,14 @@ def run(
 ):
 	"""Override of `frappe.desk.query_report.run`: the named result's owner is checked first, and only
 	a System Manager may ask for another user's stored result (Frappe's `user` argument)."""
-	if user and user != frappe.session.user and not reads_every_result(frappe.session.user):
-		frappe.throw(_("You may not read another user's report."), frappe.PermissionError)
+	check_report(report_name)
+	filters = json_argument(filters, dict, _("Filters"))
+	custom_columns = json_argument(custom_columns, list, _("Columns"))
+	if user and user != frappe.session.user:
+		if not reads_every_result(frappe.session.user):
+			frappe.throw(_("You may not read another user's report."), frappe.PermissionError)
+		if not frappe.db.exists("User", user):
+			frappe.throw(_("User {0} does not exist.").format(user), frappe.DoesNotExistError)
 	check_named_result(filters)
 	return query_report.run(
 		report_name,
@@ -104,8 +112,35 @@ def run(
 @frappe.whitelist()
 def export_query():
 	"""Override of `frappe.desk.query_report.export_query` (it reads the form dict): same check."""
+	check_report(frappe.form_dict.get("report_name"))
+	for field, kind, label in (("filters", dict, _("Filters")), ("custom_columns", list, _("Columns"))):
+		json_argument(frappe.form_dict.get(field), kind, label)
 	check_named_result(frappe.form_dict.get("filters"))
 	return query_report.export_query()
+
+
+def check_report(report_name) -> None:
+	"""Frappe's report methods fail with a server error on a missing or malformed report name."""
+	if not isinstance(report_name, str) or not frappe.db.exists("Report", report_name):
+		frappe.throw(_("Report {0} does not exist.").format(report_name), frappe.DoesNotExistError)
+
+
+def json_argument(value, kind: type, label: str):
+	"""A JSON argument decoded (a dict for filters, a list for columns); malformed ones refused as bad
+	input, not passed on to fail inside Frappe."""
+	if value in (None, ""):
+		return None
+	if isinstance(value, str):
+		try:
+			value = json.loads(value)
+		except ValueError:
+			value = None
+	if not isinstance(value, kind):
+		frappe.throw(
+			_("{0}: send a JSON {1}.").format(label, _("object") if kind is dict else _("list")),
+			InvalidFilterError,
+		)
+	return value
 
 
 def report_progress(report_name: str, done: int, total: int) -> None:
