@@ -150,13 +150,6 @@ def save_progress(key: str, cursor: str, basis: str) -> None:
 	)
 
 
-def current_rq_job() -> str | None:
-	from rq import get_current_job
-
-	job = get_current_job()
-	return job.id if job else None
-
-
 # -- the resume tick -------------------------------------------------------------------------------
 
 
@@ -182,8 +175,8 @@ def resume(key: str) -> bool:
 
 
 def dead_checkpoint(key: str):
-	"""The checkpoint of a run that is gone, made ready to enqueue again; None if the run is alive,
-	queued, finished meanwhile, or resumed too often (then it gives up)."""
+	"""The checkpoint of a run that is gone, made ready to enqueue again; None if a run is alive,
+	queued or starting, finished meanwhile, or was resumed too often (then it gives up)."""
 	# Holding the lock proves no run is alive (a killed worker's connection closed and freed it), and
 	# keeps one from starting while this looks.
 	if not acquire_lock(key):
@@ -196,18 +189,56 @@ def dead_checkpoint(key: str):
 			as_dict=True,
 			for_update=True,
 		)
-		if not row or row.status != "Running" or not still_dead(row.rq_job):
+		if not row or row.status != "Running" or another_run_coming(key, row.rq_job):
 			return None
 		if (row.attempts or 0) >= MAX_ATTEMPTS:
 			give_up(key, row)
 			return None
-		clear_dead_rq_job(row.rq_job)
-		clear_dead_rq_job(create_job_id(job_id(key)))
+		for job in rq_records(key, row.rq_job):
+			clear_dead(job)
 		row.kwargs = row.kwargs or "{}"
 		return row
 	finally:
 		frappe.db.commit()  # ends the locking read before the lock goes
 		release_lock(key)
+
+
+def current_rq_job() -> str | None:
+	"""This run's RQ job, told apart from a later enqueue under the same id by when it was queued."""
+	from rq import get_current_job
+
+	job = get_current_job()
+	return f"{job.id}|{enqueued(job)}" if job else None
+
+
+def enqueued(job) -> str:
+	return job.enqueued_at.isoformat() if job.enqueued_at else ""
+
+
+def rq_records(key: str, writer: str | None) -> list:
+	"""The RQ records of the run that wrote the checkpoint and of the job's own id, those that exist."""
+	ids = {(writer or "").partition("|")[0], create_job_id(job_id(key))} - {""}
+	return [job for job in map(rq_job, sorted(ids)) if job]
+
+
+def another_run_coming(key: str, writer: str | None) -> bool:
+	"""A run other than the checkpoint's writer is queued, or started so recently it may not have
+	reached the lock yet: it will take the checkpoint over."""
+	from rq.job import JobStatus
+
+	for job in rq_records(key, writer):
+		if f"{job.id}|{enqueued(job)}" == writer:
+			continue  # the writer itself: the lock is free, so it is dead whatever RQ says
+		status = job.get_status()
+		if status == JobStatus.QUEUED or (status == JobStatus.STARTED and just_started(job)):
+			return True
+	return False
+
+
+def just_started(job) -> bool:
+	if not job.started_at:
+		return True
+	return datetime.utcnow() - job.started_at.replace(tzinfo=None) < START_GRACE  # RQ keeps UTC
 
 
 def rq_job(rq_id: str | None):
@@ -218,33 +249,17 @@ def rq_job(rq_id: str | None):
 	from rq.job import Job
 
 	try:
-		return Job.fetch(rq_id, connection=get_redis_conn())
+		return Job.fetch(rq_id.partition("|")[0], connection=get_redis_conn())
 	except NoSuchJobError:
 		return None
 
 
-def still_dead(rq_id: str | None) -> bool:
-	"""The run that wrote the checkpoint is gone: its RQ job is not queued, nor just starting."""
+def clear_dead(job) -> None:
+	"""The record a killed worker left "started" (the lock is free: no run is alive):
+	`frappe.enqueue(deduplicate=True)` and the scheduler refuse to queue the job again while it reads so."""
 	from rq.job import JobStatus
 
-	job = rq_job(rq_id)
-	if not job:
-		return True
-	status = job.get_status()
-	if status == JobStatus.QUEUED:
-		return False
-	if status == JobStatus.STARTED and job.started_at:
-		return datetime.utcnow() - job.started_at.replace(tzinfo=None) > START_GRACE  # RQ keeps UTC
-	return True
-
-
-def clear_dead_rq_job(rq_id: str | None) -> None:
-	"""The record a killed worker left "started": `frappe.enqueue(deduplicate=True)` and the scheduler
-	refuse to queue the job again while it reads so."""
-	from rq.job import JobStatus
-
-	job = rq_job(rq_id)
-	if job and job.get_status() == JobStatus.STARTED:
+	if job.get_status() == JobStatus.STARTED:
 		job.delete()
 
 

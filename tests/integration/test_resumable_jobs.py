@@ -183,24 +183,44 @@ class TestTheTick(ResumableCase):
 		self.assertEqual(enqueue.call_args.kwargs["queue"], "long")
 		self.assertTrue(enqueue.call_args.kwargs["deduplicate"])
 
-	def test_the_record_a_dead_worker_left_started_is_cleared(self):
+	def rq_record(self, status, started_ago: timedelta, enqueued: datetime):
 		from frappe.utils.background_jobs import create_job_id, get_redis_conn
-		from rq.job import Job, JobStatus
+		from rq.job import Job
 
-		rq_id = create_job_id("crm_app:rescore_leads")
-		job = Job.create("frappe.ping", id=rq_id, connection=get_redis_conn())
-		job.started_at = datetime.utcnow() - timedelta(minutes=5)
+		job = Job.create(
+			"frappe.ping", id=create_job_id("crm_app:rescore_leads"), connection=get_redis_conn()
+		)
+		job.enqueued_at = enqueued
+		job.started_at = datetime.utcnow() - started_ago
 		job.save()
-		job.set_status(JobStatus.STARTED)
-		self.make_checkpoint(rq_job=rq_id)
-		try:
+		job.set_status(status)
+		self.addCleanup(lambda: jobs.rq_job(job.id) and job.delete())
+		return job
+
+	def test_the_record_a_dead_worker_left_started_is_cleared(self):
+		from rq.job import JobStatus
+
+		# killed seconds after it started: it wrote the checkpoint, so it had the lock, and the lock is free
+		job = self.rq_record(
+			JobStatus.STARTED, timedelta(seconds=4), datetime.utcnow() - timedelta(seconds=5)
+		)
+		self.make_checkpoint(rq_job=f"{job.id}|{jobs.enqueued(job)}")
+		with patch("frappe.enqueue") as enqueue:
+			self.assertEqual(jobs.resume_interrupted_jobs(), ["rescore_leads"])
+		enqueue.assert_called_once()
+		self.assertIsNone(jobs.rq_job(job.id), "deduplicate would refuse while it reads started")
+
+	def test_a_run_queued_or_just_started_takes_the_checkpoint_over(self):
+		from rq.job import JobStatus
+
+		self.make_checkpoint(rq_job="someone-else::crm_app:rescore_leads|2026-01-01T00:00:00")
+		for status, ago in ((JobStatus.QUEUED, timedelta(0)), (JobStatus.STARTED, timedelta(seconds=5))):
+			job = self.rq_record(status, ago, datetime.utcnow())
 			with patch("frappe.enqueue") as enqueue:
-				self.assertEqual(jobs.resume_interrupted_jobs(), ["rescore_leads"])
-			enqueue.assert_called_once()
-			self.assertIsNone(jobs.rq_job(rq_id), "deduplicate would refuse while it reads started")
-		finally:
-			if jobs.rq_job(rq_id):
-				job.delete()
+				self.assertEqual(jobs.resume_interrupted_jobs(), [], status)
+			enqueue.assert_not_called()
+			self.assertIsNotNone(jobs.rq_job(job.id))
+			job.delete()
 
 	def test_a_job_killed_again_and_again_is_left_visible(self):
 		self.make_checkpoint(attempts=jobs.MAX_ATTEMPTS)
@@ -309,6 +329,8 @@ class TestRemindersResume(ResumableCase):
 		frappe.db.delete("CX Lead", {"name": ("in", self.leads)})
 		frappe.db.set_single_value("CX Settings", "send_reminder_emails", self.emails or 0)
 		frappe.db.set_global(ROLLUPS_REFRESHED_KEY, self.refreshed)
+		for user in self.users:
+			frappe.delete_doc("User", user, force=True, ignore_permissions=True)
 
 	def sent(self, user: str) -> tuple[int, int, int]:
 		"""(Notification Logs, reminder log rows, digests) of one user."""
