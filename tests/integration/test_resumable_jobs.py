@@ -52,6 +52,13 @@ def checkpoint(key: str):
 	return frappe.db.get_value(jobs.CHECKPOINT, key, ["*"], as_dict=True)
 
 
+def delete_leads(names: list[str]) -> None:
+	"""The leads and what an enabled Assignment Rule may have hung on them."""
+	frappe.db.delete("ToDo", {"reference_type": "CX Lead", "reference_name": ("in", names)})
+	frappe.db.delete("Notification Log", {"document_type": "CX Lead", "document_name": ("in", names)})
+	frappe.db.delete("CX Lead", {"name": ("in", names)})
+
+
 def assert_killed(test, result):
 	test.assertEqual(result.returncode, -signal.SIGKILL, result.stdout + result.stderr)
 	test.assertNotIn("FINISHED", result.stdout)
@@ -106,7 +113,7 @@ class TestRescoreResumes(ResumableCase):
 		frappe.db.commit()
 
 	def clean(self):
-		frappe.db.delete("CX Lead", {"name": ("in", self.names)})
+		delete_leads(self.names)
 
 	def expected(self) -> dict:
 		_criteria, hot, warm = active_criteria()
@@ -326,7 +333,7 @@ class TestRemindersResume(ResumableCase):
 		queue = frappe.get_all("Email Queue Recipient", {"recipient": ("in", self.users)}, pluck="parent")
 		frappe.db.delete("Email Queue Recipient", {"parent": ("in", queue)})
 		frappe.db.delete("Email Queue", {"name": ("in", queue)})
-		frappe.db.delete("CX Lead", {"name": ("in", self.leads)})
+		delete_leads(self.leads)
 		frappe.db.set_single_value("CX Settings", "send_reminder_emails", self.emails or 0)
 		frappe.db.set_global(ROLLUPS_REFRESHED_KEY, self.refreshed)
 		for user in self.users:
