@@ -4,6 +4,7 @@ what happened to the record, and nothing is half-written or done twice."""
 
 import threading
 import unittest
+from unittest.mock import patch
 
 import frappe
 
@@ -125,6 +126,39 @@ class TestSimultaneousActions(CXTestCase):
 		finally:
 			frappe.get_doc("Sales Invoice", invoice.name).cancel()
 			frappe.delete_doc("Sales Invoice", invoice.name, force=True)
+			frappe.db.commit()
+
+	@unittest.skipUnless(ON_ERPNEXT, "ERPNext is not installed on this site")
+	def test_two_invoices_of_one_deal_submitted_at_once_both_count(self):
+		from crm_app.integrations.erpnext import books as deal_books
+		from tests.integration import test_y_erpnext_books as books
+
+		books.setUpModule()
+		customer = frappe.get_doc({"doctype": "CX Customer", "customer_name": "Busy Books"}).insert()
+		deal = books.make_deal(customer.name).name
+		frappe.db.commit()
+
+		def invoice(amount):
+			def act(_state):
+				return books.invoice_for(customer.erpnext_customer, amount, cx_opportunity=deal).name
+
+			return (lambda: None, act)
+
+		with patch("frappe.enqueue") as queued:  # the jobs each commit would queue, run below in order
+			outcomes = at_once(invoice(300), invoice(500), user="Administrator")
+		invoices = [value for kind, value in outcomes if kind == "ok"]
+		try:
+			self.assertEqual(len(invoices), 2, outcomes)
+			later = [c.kwargs for c in queued.call_args_list if c.args[0].endswith("books.refresh_later")]
+			self.assertEqual(len(later), 2)
+			for job in later:
+				deal_books.refresh_later(job["deals"], job["customers"])
+			self.assertEqual(frappe.db.get_value("CX Opportunity", deal, "invoiced_amount"), 800)
+			self.assertEqual(frappe.db.get_value("CX Customer", customer.name, "lifetime_value"), 800)
+		finally:
+			for name in invoices:
+				frappe.get_doc("Sales Invoice", name).cancel()
+				frappe.delete_doc("Sales Invoice", name, force=True)
 			frappe.db.commit()
 
 	def test_a_save_from_a_stale_form_says_who_changed_the_lead_and_what_it_reads(self):

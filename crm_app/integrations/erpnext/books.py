@@ -45,7 +45,7 @@ def on_document_change(doc, method=None) -> None:
 	before = doc.get_doc_before_save() if method == "on_update_after_submit" else None
 	if before:
 		deals.add(before.get("cx_opportunity"))
-	follow_books(deals, [doc.customer] if doc.doctype == "Sales Invoice" else [])
+	follow_books(deals, [doc.customer] if doc.doctype == "Sales Invoice" else [], again_after_commit=True)
 
 
 def on_payment_change(doc, method=None) -> None:
@@ -79,8 +79,12 @@ def deals_of(rows, doctype_field: str, name_field: str) -> set[str]:
 def follow_books(deals, customers, again_after_commit: bool = False) -> None:
 	"""Recompute the deals and customers, without ever stopping the accounting document: any failure (say
 	a missing exchange rate) is rolled back to here, logged, and told to the user; the figures wait for
-	the next document or `crm-recompute-books`. Payments are recomputed once more after commit, because
-	ERPNext's reconciliation saves the payment before it updates the invoice's outstanding amount."""
+	the next document or `crm-recompute-books`.
+
+	They are recomputed once more after commit (`refresh_later`): this transaction cannot see a document
+	of the same deal that another one submits at the same moment (two accountants invoicing one deal
+	would each leave out the other's invoice), and ERPNext's reconciliation saves a payment before it
+	updates the invoice's outstanding amount."""
 	deals = sorted({deal for deal in deals if deal})
 	customers = sorted({customer for customer in customers if customer})
 	if not (deals or customers):
@@ -112,8 +116,20 @@ SAVEPOINT = "crm_app_books"
 
 
 def refresh_later(deals: list[str], customers: list[str]) -> None:
-	refresh_deals(deals)
-	refresh_customer_money_of(customers)
+	"""Each figure from a snapshot taken after its record is locked, so that every document committed
+	before it counts, and a slower job with an older snapshot cannot write over a newer figure."""
+	for deal in sorted({deal for deal in deals if deal}):
+		frappe.db.commit()  # a new transaction: its snapshot starts at the first plain read, after the lock
+		if frappe.db.sql("select name from `tabCX Opportunity` where name = %s for update", deal):
+			refresh_deal(deal)
+	for customer in sorted({customer for customer in customers if customer}):
+		frappe.db.commit()
+		locked = frappe.db.sql(
+			"select name from `tabCX Customer` where erpnext_customer = %s for update", customer
+		)
+		if locked:
+			frappe.db.set_value("CX Customer", locked[0][0], customer_money(customer), update_modified=False)
+	frappe.db.commit()
 
 
 # -- deals -------------------------------------------------------------------------------------------
