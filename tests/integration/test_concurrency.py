@@ -161,6 +161,51 @@ class TestSimultaneousActions(CXTestCase):
 				frappe.delete_doc("Sales Invoice", name, force=True)
 			frappe.db.commit()
 
+	def test_a_record_being_created_does_not_hold_its_naming_series_for_others(self):
+		"""Frappe locks the series row until the creating transaction ends; conversions queued on it."""
+		created, release, done = threading.Event(), threading.Event(), threading.Event()
+		names = {}
+
+		def new_customer(customer_name):
+			return frappe.get_doc({"doctype": "CX Customer", "customer_name": customer_name}).insert().name
+
+		def in_own_context(body):
+			frappe.init(site=SITE, sites_path=str(BENCH / "sites"))
+			frappe.connect()
+			try:
+				frappe.set_user(MANAGER)
+				body()
+			finally:
+				frappe.db.rollback()
+				frappe.destroy()
+
+		def slow():
+			names["slow"] = new_customer("Slow Ltd")  # inserted, not committed
+			created.set()
+			release.wait(timeout=60)
+
+		def quick():
+			created.wait(timeout=60)
+			names["quick"] = new_customer("Quick Ltd")
+			frappe.db.commit()
+			done.set()
+
+		threads = [threading.Thread(target=in_own_context, args=(body,)) for body in (slow, quick)]
+		for thread in threads:
+			thread.start()
+		try:
+			self.assertTrue(
+				done.wait(timeout=20), "the second customer waited for the first one's transaction"
+			)
+		finally:
+			release.set()
+			for thread in threads:
+				thread.join(timeout=60)
+		self.assertNotEqual(names["slow"], names["quick"])
+		frappe.db.commit()  # a fresh snapshot, which sees the other connections' commits
+		self.assertTrue(frappe.db.exists("CX Customer", names["quick"]))
+		self.assertFalse(frappe.db.exists("CX Customer", names["slow"]))  # rolled back: a gap, as a deletion
+
 	def test_a_save_from_a_stale_form_says_who_changed_the_lead_and_what_it_reads(self):
 		lead = make_lead(first_name="Stale")
 		mine = frappe.get_doc("CX Lead", lead.name)

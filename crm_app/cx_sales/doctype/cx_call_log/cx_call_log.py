@@ -6,10 +6,11 @@ from frappe import _
 from frappe.model.document import Document
 
 from crm_app.activities import TRACKED, refresh_rollups
+from crm_app.naming import SeriesOutsideTransaction
 from crm_app.utils import normalize_phone_fields
 
 
-class CXCallLog(Document):
+class CXCallLog(SeriesOutsideTransaction, Document):
 	def validate(self):
 		self.validate_reference()
 		self.set_summary()

@@ -10,12 +10,13 @@ from crm_app.campaigns import queue_campaign_refresh
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.names import full_name
 from crm_app.exceptions import LeadNotConvertibleError
+from crm_app.naming import SeriesOutsideTransaction
 from crm_app.utils import normalize_phone_fields
 
 PHONE_FIELDS = ("phone", "mobile_no")
 
 
-class CXLead(ChangedMeanwhile, Document):
+class CXLead(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 	def validate(self):
 		self.set_full_name()
 		self.set_default_owner()

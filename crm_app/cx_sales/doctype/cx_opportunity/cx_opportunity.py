@@ -21,11 +21,12 @@ from crm_app.exceptions import (
 from crm_app.integrations.erpnext.books import documents_of
 from crm_app.integrations.erpnext.items import set_item_types
 from crm_app.integrations.erpnext.stock import set_line_stock
+from crm_app.naming import SeriesOutsideTransaction
 from crm_app.server_fields import imported_history, save_as_server
 from crm_app.utils import get_settings
 
 
-class CXOpportunity(ChangedMeanwhile, Document):
+class CXOpportunity(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 	def validate(self):
 		self.validate_party()
 		self.set_party_name()

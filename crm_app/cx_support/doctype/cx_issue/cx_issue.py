@@ -8,12 +8,13 @@ from frappe.utils import now_datetime
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.tickets import status_timestamps
 from crm_app.integrations.erpnext.history import check_issue_purchase
+from crm_app.naming import SeriesOutsideTransaction
 from crm_app.server_fields import imported_history
 
 STAMP_FIELDS = ("opened_on", "first_responded_on", "resolved_on", "closed_on")
 
 
-class CXIssue(ChangedMeanwhile, Document):
+class CXIssue(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 	def validate(self):
 		self.set_customer_from_contact()
 		self.stamp_status_times()
