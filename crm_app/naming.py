@@ -1,11 +1,14 @@
 """Naming series numbers taken outside the transaction of the record being created.
 
 Frappe takes the next number of a naming series with `SELECT ... FOR UPDATE` on its `tabSeries` row in
-the transaction that creates the record, so the row stays locked until that transaction commits. Every
-conversion (customer, contact, ERPNext customer, deal, lead saved) then waited for the one before it:
-six at once finished at 0.3, 0.5, 0.8, 1.0, 1.2 and 1.4 s. Here the number is taken and committed at
-once on a short connection of its own, so the row is locked for an instant. A record whose transaction
-then rolls back leaves a gap in the series, as a deleted record does.
+the transaction that creates the record, so the row stays locked until that transaction commits, and
+everyone creating a record of that doctype waits for it. Here the number is taken and committed at once
+on a short connection of its own, so the row is locked for an instant. A record whose transaction then
+rolls back leaves a gap in the series, as a deleted record does.
+
+CX Customer keeps Frappe's naming on purpose: its series row is what serializes lead conversions, and
+conversions let through side by side deadlock inside Frappe and ERPNext (a Contact's Dynamic Link rows
+and the ERPNext Customer inserted by two transactions at once).
 
 If that connection cannot have the row within a moment (a bulk job holding the series in its own
 transaction, or this very transaction having taken it), Frappe's own naming runs instead.

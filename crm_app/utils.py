@@ -75,3 +75,12 @@ def validate_date_range(doc, start_field: str, end_field: str) -> None:
 
 def erpnext_installed() -> bool:
 	return "erpnext" in frappe.get_installed_apps()
+
+
+def rollback_to_savepoint(savepoint: str, error: BaseException) -> None:
+	"""Undo the work since `savepoint` after `error`. A deadlock has already rolled the whole transaction
+	back, savepoint included: rolling back to it again would fail and hide the deadlock (a 500 instead of
+	Frappe's 508 that tells the client to try again)."""
+	if isinstance(error, frappe.QueryDeadlockError) or frappe.db.is_deadlocked(error):
+		return
+	frappe.db.rollback(save_point=savepoint)

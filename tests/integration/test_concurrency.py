@@ -166,8 +166,14 @@ class TestSimultaneousActions(CXTestCase):
 		created, release, done = threading.Event(), threading.Event(), threading.Event()
 		names = {}
 
-		def new_customer(customer_name):
-			return frappe.get_doc({"doctype": "CX Customer", "customer_name": customer_name}).insert().name
+		customer = frappe.get_doc({"doctype": "CX Customer", "customer_name": "Series Ltd"}).insert().name
+		product = make_product()
+		frappe.db.commit()
+
+		def new_deal(title):
+			return make_opportunity(
+				title=title, customer=customer, items=[{**product, "qty": 1, "rate": 1}]
+			).name
 
 		def in_own_context(body):
 			frappe.init(site=SITE, sites_path=str(BENCH / "sites"))
@@ -180,13 +186,13 @@ class TestSimultaneousActions(CXTestCase):
 				frappe.destroy()
 
 		def slow():
-			names["slow"] = new_customer("Slow Ltd")  # inserted, not committed
+			names["slow"] = new_deal("Slow deal")  # inserted, not committed
 			created.set()
 			release.wait(timeout=60)
 
 		def quick():
 			created.wait(timeout=60)
-			names["quick"] = new_customer("Quick Ltd")
+			names["quick"] = new_deal("Quick deal")
 			frappe.db.commit()
 			done.set()
 
@@ -194,17 +200,17 @@ class TestSimultaneousActions(CXTestCase):
 		for thread in threads:
 			thread.start()
 		try:
-			self.assertTrue(
-				done.wait(timeout=20), "the second customer waited for the first one's transaction"
-			)
+			self.assertTrue(done.wait(timeout=20), "the second deal waited for the first one's transaction")
 		finally:
 			release.set()
 			for thread in threads:
 				thread.join(timeout=60)
 		self.assertNotEqual(names["slow"], names["quick"])
 		frappe.db.commit()  # a fresh snapshot, which sees the other connections' commits
-		self.assertTrue(frappe.db.exists("CX Customer", names["quick"]))
-		self.assertFalse(frappe.db.exists("CX Customer", names["slow"]))  # rolled back: a gap, as a deletion
+		self.assertTrue(frappe.db.exists("CX Opportunity", names["quick"]))
+		self.assertFalse(
+			frappe.db.exists("CX Opportunity", names["slow"])
+		)  # rolled back: a gap, as a deletion
 
 	def test_a_save_from_a_stale_form_says_who_changed_the_lead_and_what_it_reads(self):
 		lead = make_lead(first_name="Stale")

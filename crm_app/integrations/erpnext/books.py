@@ -93,7 +93,9 @@ def follow_books(deals, customers, again_after_commit: bool = False) -> None:
 	try:
 		refresh_deals(deals)
 		refresh_customer_money_of(customers)
-	except Exception:
+	except Exception as error:
+		if isinstance(error, frappe.QueryDeadlockError) or frappe.db.is_deadlocked(error):
+			raise  # the whole transaction is gone: the document's own save must fail and be retried
 		frappe.db.rollback(save_point=SAVEPOINT)
 		frappe.log_error(title=_("CRM figures not updated"), reference_doctype=DEAL)
 		frappe.msgprint(

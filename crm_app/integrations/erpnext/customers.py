@@ -19,7 +19,7 @@ from crm_app import jobs
 from crm_app.core.books.matching import CustomerIndex, CustomerKeys
 from crm_app.exceptions import CustomerLinkError
 from crm_app.integrations.erpnext.common import integration_enabled, setting
-from crm_app.utils import erpnext_installed, get_settings
+from crm_app.utils import erpnext_installed, get_settings, rollback_to_savepoint
 
 CX, ERP = "CX Customer", "Customer"
 CUSTOMER_TYPE = {"Company": "Company", "Individual": "Individual", "Partnership": "Company"}
@@ -54,7 +54,7 @@ def on_cx_customer_insert(cx_customer) -> None:
 	try:
 		ensure_erpnext_customer(cx_customer)
 	except (frappe.ValidationError, frappe.DuplicateEntryError) as error:
-		frappe.db.rollback(save_point=TWIN_SAVEPOINT)
+		rollback_to_savepoint(TWIN_SAVEPOINT, error)
 		frappe.clear_last_message()
 		frappe.msgprint(
 			_("Saved. ERPNext did not accept it as a customer yet: {0}").format(error),

@@ -7,10 +7,9 @@ from frappe.model.document import Document
 
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.integrations.erpnext.customers import forget_erpnext_twin, on_cx_customer_insert
-from crm_app.naming import SeriesOutsideTransaction
 
 
-class CXCustomer(SeriesOutsideTransaction, ChangedMeanwhile, Document):
+class CXCustomer(ChangedMeanwhile, Document):
 	def onload(self):
 		load_address_and_contact(self)
 

@@ -6,6 +6,7 @@ from frappe.utils import format_datetime, get_fullname, now_datetime
 
 from crm_app.exceptions import AlreadyConvertedError, LeadNotConvertibleError
 from crm_app.server_fields import insert_as_server, save_as_server
+from crm_app.utils import rollback_to_savepoint
 
 NOT_CONVERTIBLE = ("Lost", "Unqualified")
 SAVEPOINT = "cx_convert_lead"
@@ -31,8 +32,8 @@ def convert_lead(
 	frappe.db.savepoint(SAVEPOINT)
 	try:
 		return _convert(doc, create_opportunity, opportunity_title, opportunity_amount, sales_stage)
-	except Exception:
-		frappe.db.rollback(save_point=SAVEPOINT)
+	except Exception as error:
+		rollback_to_savepoint(SAVEPOINT, error)
 		raise
 
 
