@@ -19,7 +19,7 @@ import pymysql
 from frappe.database import get_db
 from frappe.model.naming import set_name_from_naming_options
 
-SERIES_LOCK_WAIT = 2  # seconds the short connection waits for the series row before giving way
+SERIES_LOCK_WAIT = 1  # seconds the short connection waits for the series row before giving way
 
 
 class SeriesOutsideTransaction:
@@ -51,7 +51,9 @@ def next_name(doc, autoname: str) -> str | None:
 		side.commit()
 		return doc.name
 	except Exception as error:
-		if not isinstance(error, pymysql.err.OperationalError):
+		if not isinstance(
+			error, pymysql.err.OperationalError | frappe.QueryTimeoutError | frappe.QueryDeadlockError
+		):
 			raise  # lock waits, deadlocks, a refused connection: Frappe's naming; anything else is a bug
 		side.rollback()
 		doc.name = None
