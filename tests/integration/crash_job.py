@@ -1,5 +1,5 @@
 """Run one resumable job on a site and kill -9 this very process at a chosen point, as a worker dies
-(tests/integration/test_resumable_jobs.py). Run from the bench's sites folder with the bench's python:
+(tests/integration/test_y_resumable_jobs.py). Run from the bench's sites folder with the bench's python:
 
 	python crash_job.py SITE JOB KILL N [ARG]
 

@@ -77,6 +77,7 @@ class ResumableCase(CXTestCase):
 		self.clean()
 		self.clear_checkpoints()
 		frappe.db.commit()
+		frappe.clear_cache()  # documents cached from work these tests rolled back
 		super().tearDown()
 
 	def clean(self):
