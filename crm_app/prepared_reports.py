@@ -14,6 +14,7 @@ import frappe
 from frappe import _
 from frappe.core.doctype.prepared_report import prepared_report as frappe_prepared_report
 from frappe.desk import query_report
+from frappe.utils.caching import request_cache
 
 from crm_app.exceptions import InvalidFilterError
 
@@ -21,6 +22,7 @@ PREPARED_REPORT = "Prepared Report"
 APP = "crm_app"
 
 
+@request_cache  # asked once per Prepared Report row a list or form checks
 def app_reports() -> list[str]:
 	"""The reports of the app's modules (script reports and the custom reports saved from them)."""
 	return frappe.get_all(
