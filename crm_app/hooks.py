@@ -127,6 +127,22 @@ doc_events = {
 	},
 }
 
+# Data quality (crm_app/cx_data_quality): a save warns of records it may duplicate and keeps the
+# normalised keys that the warning and the bulk scan read.
+for _doctype in ("CX Lead", "CX Customer", "Contact"):
+	_events = doc_events.setdefault(_doctype, {})
+	for _event, _method in (
+		("validate", "crm_app.cx_data_quality.duplicates.warn_on_save"),
+		("on_update", "crm_app.cx_data_quality.duplicates.refresh_keys"),
+		("on_trash", "crm_app.cx_data_quality.duplicates.forget_keys"),
+	):
+		_existing = _events.get(_event)
+		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
+
+# A record in a duplicate group or the key table can still be deleted (a merge deletes one); its keys and
+# open groups go with it (duplicates.forget_keys).
+ignore_links_on_delete = ["CX Duplicate Member", "CX Duplicate Key"]
+
 # The deal field on ERPNext's selling documents offers the customer's open and won deals only.
 doctype_js = {
 	doctype: "public/js/erpnext_deal_link.js"

@@ -1,0 +1,1 @@
+"""Data quality: normalised keys, duplicate detection and completeness; plain Python, no frappe."""
