@@ -47,6 +47,11 @@ class ScoringCriterionError(CXValidationError):
 	pass
 
 
+class CompletenessSettingsError(CXValidationError):
+	"""A completeness rule naming a field its record type does not have, a weight not above 0, or a
+	threshold outside 1-100."""
+
+
 class InvalidPeriodError(CXValidationError):
 	pass
 
@@ -109,3 +114,13 @@ class ChangedMeanwhileError(frappe.TimestampMismatchError):
 
 class AlreadyLinkedError(DealLinkError):
 	"""The document got its deal from someone else a moment ago (two accountants linking it at once)."""
+
+
+class MergeRefusedError(CXValidationError):
+	"""A merge that would lose or mix up data: merging a record into itself, records of different
+	customers or ERPNext customers, or a field value that cannot be taken."""
+
+
+class MergeUndoRefusedError(CXValidationError):
+	"""An undo that would lose data: the kept record changed since the merge, or a merged record's name
+	is taken again."""

@@ -21,7 +21,14 @@ FORGED_NUMBER = 987654
 FORGED_DATETIME = "2001-02-03 04:05:06"
 FORGED_DATE = "2001-02-03"
 # Kept out of reach of every role: written by the server only, so a client cannot create one at all.
-SERVER_ONLY = {"CX Reminder Log", "CX Tally", "CX Job Checkpoint", "CX Duplicate Key", "CX Duplicate Group"}
+SERVER_ONLY = {
+	"CX Reminder Log",
+	"CX Tally",
+	"CX Job Checkpoint",
+	"CX Duplicate Key",
+	"CX Duplicate Group",
+	"CX Merge Log",
+}
 
 
 # Read-only fields whose past values may legitimately be imported (by Data Import or a System Manager).
@@ -65,6 +72,11 @@ FACTORIES = {
 		"record_doctype": "CX Lead",
 		"record_name": make_lead(first_name="Keyed").name,
 		"match_key": unique("e:"),
+	},
+	"CX Merge Log": lambda: {
+		"record_doctype": "CX Lead",
+		"survivor": make_lead().name,
+		"merged_records": "x",
 	},
 	"CX Duplicate Group": lambda: {"record_doctype": "CX Lead", "title": "x", "fingerprint": unique("fp")},
 	"CX Job Checkpoint": lambda: {"name": unique("job"), "method": "crm_app.scoring.rescore_all_leads"},
