@@ -124,3 +124,11 @@ class MergeRefusedError(CXValidationError):
 class MergeUndoRefusedError(CXValidationError):
 	"""An undo that would lose data: the kept record changed since the merge, or a merged record's name
 	is taken again."""
+
+
+class DuplicateRecordError(CXValidationError):
+	"""A Data Import row that matches a record already there (CX Data Quality Settings decide)."""
+
+
+class ImportFileError(CXValidationError):
+	"""An import file the app refuses before any row is read (a CSV that is not UTF-8)."""

@@ -139,6 +139,9 @@ for _doctype in ("CX Lead", "CX Customer", "Contact"):
 		_existing = _events.get(_event)
 		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
 
+# A CSV that is not UTF-8 would import Cyrillic as gibberish: refused before any row is read.
+doc_events["Data Import"] = {"validate": "crm_app.cx_data_quality.imports.check_import_file"}
+
 # A record in a duplicate group or the key table can still be deleted (a merge deletes one); its keys and
 # open groups go with it (duplicates.forget_keys).
 ignore_links_on_delete = ["CX Duplicate Member", "CX Duplicate Key"]

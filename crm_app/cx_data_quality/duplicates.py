@@ -14,6 +14,7 @@ from frappe.utils import escape_html, get_link_to_form, now_datetime
 from pypika.terms import PseudoColumn
 
 from crm_app.core.quality.matching import Party, Prepared, find_duplicates, matches_for, prepare
+from crm_app.exceptions import DuplicateRecordError
 
 KEY_DOCTYPE = "CX Duplicate Key"
 GROUP_DOCTYPE = "CX Duplicate Group"
@@ -216,18 +217,48 @@ def possible_duplicates(doc) -> list[tuple[Prepared, object]]:
 
 
 def warn_on_save(doc, method=None) -> None:
-	"""doc_events validate: tell the user, before the record is saved, that it may be there already."""
+	"""doc_events validate: tell the user, before the record is saved, that it may be there already.
+	A row of a Data Import that matches is refused instead (its row in the import log says which record
+	it matches), unless CX Data Quality Settings let imports bring duplicates in."""
 	if frappe.flags.in_install or frappe.flags.in_migrate or frappe.flags.in_patch:
 		return
-	if frappe.flags.cx_skip_duplicate_check or not _watched_fields_changed(doc):
+	if frappe.flags.cx_skip_duplicate_check or doc.flags.cx_skip_duplicate_check:
+		return
+	if not _watched_fields_changed(doc):
 		return
 	found = possible_duplicates(doc)
-	if found:
-		show_warning(doc.doctype, found)
+	if not found:
+		return
+	if frappe.flags.in_import and _refuse_duplicates_on_import():
+		frappe.throw(
+			_("Not imported: this row may be a record that is already here.")
+			+ f"<ul>{''.join(describe_matches(doc.doctype, found))}</ul>"
+			+ _("Merge them, or let imports bring duplicates in (CX Data Quality Settings) and merge later."),
+			DuplicateRecordError,
+			title=_("Possible Duplicate"),
+		)
+	frappe.msgprint(
+		_("This may be a record that is already here:")
+		+ f"<ul>{''.join(describe_matches(doc.doctype, found))}</ul>",
+		title=_("Possible Duplicate"),
+		indicator="orange",
+	)
 
 
-def show_warning(doctype: str, found) -> None:
-	"""Name a record only if the user may read it; count the others without a name."""
+def _refuse_duplicates_on_import() -> bool:
+	if not frappe.db.exists("DocType", "CX Data Quality Settings"):
+		return True
+	meta = frappe.get_meta("CX Data Quality Settings")
+	if not meta.has_field("duplicates_on_import"):
+		return True
+	return (
+		frappe.db.get_single_value("CX Data Quality Settings", "duplicates_on_import") or "Refuse"
+	) == "Refuse"
+
+
+def describe_matches(doctype: str, found) -> list[str]:
+	"""The matches as list items: a record is named and linked only if the user may read it; the
+	others are counted without a name."""
 	names = [other.ref for other, _ in found]
 	title_field = TITLE_FIELDS[doctype]
 	readable = {
@@ -245,11 +276,7 @@ def show_warning(doctype: str, found) -> None:
 	hidden = len(names) - len(items)
 	if hidden:
 		items.append("<li>" + _("{0} more that you may not open").format(hidden) + "</li>")
-	frappe.msgprint(
-		_("This may be a record that is already here:") + f"<ul>{''.join(items)}</ul>",
-		title=_("Possible Duplicate"),
-		indicator="orange",
-	)
+	return items
 
 
 TITLE_FIELDS = {"CX Lead": "lead_name", "CX Customer": "customer_name", "Contact": "full_name"}
