@@ -50,20 +50,21 @@ NOT_CHOOSABLE = frozenset(
 def merge_records(
 	doctype: str,
 	keep: str,
-	merge: list[str],
-	values_from: dict | None = None,
-	seen_modified: dict | None = None,
+	merge: list[str] | str,
+	values_from: dict | str | None = None,
+	seen_modified: dict | str | None = None,
 	duplicate_group: str | None = None,
 ) -> str:
 	"""Merge the `merge` records into `keep`; `values_from` maps a field to the record whose value the
 	kept record takes; `seen_modified` (record → its `modified` when the user looked) refuses a merge of
 	records someone changed meanwhile. Returns the CX Merge Log."""
 	merge = _validate_request(doctype, keep, merge)
-	records = _lock_and_check(doctype, [keep, *merge], seen_modified or {})
+	values_from = _as_dict(values_from, "values_from")
+	records = _lock_and_check(doctype, [keep, *merge], _as_dict(seen_modified, "seen_modified"))
 	survivor = records[keep]
 	merged = [records[name] for name in merge]
 	_refuse_conflicts(survivor, merged)
-	before = _apply_chosen_values(survivor, records, values_from or {})
+	before = _apply_chosen_values(survivor, records, values_from)
 
 	moves = []
 	for name in merge:
@@ -92,13 +93,12 @@ def merge_records(
 
 
 @frappe.whitelist()
-def merge_preview(doctype: str, names: list[str]) -> dict:
+def merge_preview(doctype: str, names: list[str] | str) -> dict:
 	"""What the merge dialog shows: the fields whose values differ between the records, and when each
 	record was last changed (sent back with the merge, which refuses records changed meanwhile)."""
 	if doctype not in MERGEABLE:
 		frappe.throw(_("Only leads, customers and contacts can be merged here."), MergeRefusedError)
-	if isinstance(names, str):
-		names = frappe.parse_json(names)
+	names = _as_list(names)
 	if not isinstance(names, list) or not 1 < len(names) <= 20 or not all(isinstance(n, str) for n in names):
 		frappe.throw(_("Choose between two and twenty records to merge."), MergeRefusedError)
 	docs = [frappe.get_doc(doctype, name) for name in names]
@@ -118,14 +118,37 @@ def merge_preview(doctype: str, names: list[str]) -> dict:
 	}
 
 
+def _as_list(value) -> list | None:
+	"""A list sent as JSON by the desk, a single name, or a list from Python callers."""
+	if isinstance(value, str):
+		try:
+			return frappe.parse_json(value) if value.lstrip().startswith("[") else [value]
+		except ValueError:
+			return None
+	return value
+
+
+def _as_dict(value, name: str) -> dict:
+	"""A dict sent as JSON by the desk, or as a dict by Python callers."""
+	if isinstance(value, str):
+		try:
+			value = frappe.parse_json(value)
+		except ValueError:
+			value = None
+	if value is None:
+		return {}
+	if not isinstance(value, dict):
+		frappe.throw(_("{0} must be a mapping of field to record.").format(name), MergeRefusedError)
+	return value
+
+
 def _validate_request(doctype: str, keep: str, merge) -> list[str]:
 	if doctype not in MERGEABLE:
 		frappe.throw(
 			_("Only leads, customers and contacts can be merged here, not {0}.").format(frappe.bold(doctype)),
 			MergeRefusedError,
 		)
-	if isinstance(merge, str):
-		merge = frappe.parse_json(merge) if merge.startswith("[") else [merge]
+	merge = _as_list(merge)
 	if not isinstance(merge, list) or not merge or not all(isinstance(n, str) and n for n in merge):
 		frappe.throw(_("Name the records to merge into {0}.").format(frappe.bold(keep)), MergeRefusedError)
 	if keep in merge:
@@ -418,6 +441,8 @@ def undo_merge(merge_log: str) -> str:
 	save_as_server(survivor, ignore_permissions=True)
 	survivor.add_comment("Edit", _("undid the merge of {0}").format(log.merged_records.replace("\n", ", ")))
 	log.db_set({"status": "Undone", "undone_by": frappe.session.user, "undone_on": now_datetime()})
+	if log.duplicate_group and frappe.db.exists(GROUP_DOCTYPE, log.duplicate_group):
+		frappe.db.set_value(GROUP_DOCTYPE, log.duplicate_group, "status", "Open")
 	return log.name
 
 

@@ -2,6 +2,7 @@
 // merge (choose the record to keep and, where they differ, whose value it takes), reopen.
 frappe.ui.form.on("CX Duplicate Group", {
 	refresh(frm) {
+		frm.disable_save(); // written by the scan and the review buttons only
 		const review = (decision) =>
 			frappe
 				.call({

@@ -1,5 +1,6 @@
 frappe.ui.form.on("CX Merge Log", {
 	refresh(frm) {
+		frm.disable_save(); // written by the merge and its undo only
 		if (frm.doc.status === "Merged") {
 			frm.add_custom_button(__("Undo Merge"), () =>
 				frappe.confirm(
