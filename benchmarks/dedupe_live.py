@@ -26,7 +26,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-	parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
 	parser.add_argument("--samples", type=int, default=300)
 	parser.add_argument("--scan", action="store_true", help="run the lead scan first (fills the keys)")
 	args = parser.parse_args()
@@ -43,7 +45,9 @@ def main() -> None:
 	if args.scan:
 		started = time.perf_counter()
 		filed = duplicates.run_scan(("CX Lead",))
-		print(f"scan of {leads:,} leads: {time.perf_counter() - started:.0f} s, {filed['CX Lead']:,} groups filed")
+		print(
+			f"scan of {leads:,} leads: {time.perf_counter() - started:.0f} s, {filed['CX Lead']:,} groups filed"
+		)
 	keys = frappe.db.count("CX Duplicate Key", {"record_doctype": "CX Lead"})
 
 	names = frappe.get_all("CX Lead", pluck="name", limit=args.samples * 20, order_by="modified desc")
@@ -65,11 +69,11 @@ def main() -> None:
 		check_ms.append((time.perf_counter() - started) * 1000)
 		found += any(other.ref == name for other, _ in matches)
 		record = prepare(duplicates.party_of(lead))
-		frappe.db.savepoint("keys")
+		frappe.db.savepoint("dedupe_keys")
 		started = time.perf_counter()
 		duplicates.write_keys("CX Lead", [record])
 		write_ms.append((time.perf_counter() - started) * 1000)
-		frappe.db.rollback(save_point="keys")
+		frappe.db.rollback(save_point="dedupe_keys")
 	frappe.db.rollback()
 
 	print(f"site {site}: {leads:,} leads, {keys:,} stored keys")
@@ -77,7 +81,9 @@ def main() -> None:
 		f"check per save   p50 {statistics.median(check_ms):.2f} ms, p95 {percentile(check_ms, 0.95):.2f} ms, "
 		f"max {max(check_ms):.2f} ms (goal: under 5 ms)"
 	)
-	print(f"keys per save    p50 {statistics.median(write_ms):.2f} ms, p95 {percentile(write_ms, 0.95):.2f} ms")
+	print(
+		f"keys per save    p50 {statistics.median(write_ms):.2f} ms, p95 {percentile(write_ms, 0.95):.2f} ms"
+	)
 	print(f"the lead itself was among the candidates in {found} of {len(sample)} checks")
 
 

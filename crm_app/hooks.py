@@ -139,6 +139,17 @@ for _doctype in ("CX Lead", "CX Customer", "Contact"):
 		_existing = _events.get(_event)
 		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
 
+# Completeness (crm_app/cx_data_quality/completeness.py): every save scores the record; forms name what is missing.
+for _doctype in ("CX Lead", "CX Customer", "Contact"):
+	_events = doc_events.setdefault(_doctype, {})
+	for _event, _method in (
+		("validate", "crm_app.cx_data_quality.completeness.set_completeness"),
+		("onload", "crm_app.cx_data_quality.completeness.add_onload"),
+	):
+		_existing = _events.get(_event)
+		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
+extend_bootinfo = ["crm_app.cx_data_quality.completeness.boot_info"]
+
 # A CSV that is not UTF-8 would import Cyrillic as gibberish: refused before any row is read.
 doc_events["Data Import"] = {"validate": "crm_app.cx_data_quality.imports.check_import_file"}
 
@@ -177,4 +188,10 @@ scheduler_events = {
 }
 
 # A plain file, no build step: activity buttons, Kanban column totals, sales report filters.
-app_include_js = ["/assets/crm_app/js/crm_app.js"]
+app_include_js = ["/assets/crm_app/js/crm_app.js", "/assets/crm_app/js/profile360.js"]
+
+# The 360 panel of customers and leads (crm_app/cx_sales/profile.py): each function returns the timeline
+# sources it adds for a record ([] when it has none), and the kinds of entry it shows. Web form
+# submissions, once captured, come in here too.
+cx_profile_sources = ["crm_app.integrations.erpnext.profile.timeline_sources"]
+cx_profile_kinds = ["crm_app.integrations.erpnext.profile.kinds"]

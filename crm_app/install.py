@@ -7,6 +7,7 @@ import frappe
 from frappe import _
 
 from crm_app.core.install_check import find_install_conflicts
+from crm_app.cx_data_quality import completeness
 from crm_app.exceptions import InstallConflictError
 from crm_app.integrations.erpnext.fields import drop_indexes
 from crm_app.integrations.erpnext.setup import setup_erpnext_integration
@@ -135,11 +136,13 @@ def after_install():
 	add_indexes_on_frappe_tables()
 	set_display_currency()
 	setup_erpnext_integration(link_customers=True)  # an ERPNext site's existing customers
+	completeness.install_defaults()  # indexes, the Contact field, default rules; records scored
 
 
 def after_migrate():
 	create_roles()
 	add_indexes_on_frappe_tables()
+	completeness.add_indexes()
 	set_display_currency()
 	setup_erpnext_integration()
 
@@ -385,6 +388,7 @@ def after_uninstall():
 	)
 	frappe.db.sql_ddl("alter table `tabToDo` drop index if exists cx_todo_assignee_index")
 	drop_indexes()  # ERPNext's tables, where ERPNext stays
+	completeness.remove_contact_field()
 	frappe.db.commit()
 
 

@@ -5,7 +5,7 @@ keeps `CX Duplicate Key` current, and turns the scan's groups into `CX Duplicate
 """
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 import frappe
@@ -20,8 +20,9 @@ KEY_DOCTYPE = "CX Duplicate Key"
 GROUP_DOCTYPE = "CX Duplicate Group"
 SCAN_JOB_ID = "crm_app:duplicate-scan"
 BATCH = 5_000
-# A key shared by more records than this is a common name: it finds no duplicate worth a warning.
-LIVE_KEY_LIMIT = 200
+# The live check reads at most this many records per key (a common name is shared by thousands) and
+# scores at most LIVE_CANDIDATE_LIMIT of them, those sharing the most keys with the record saved.
+LIVE_KEY_LIMIT = 25
 LIVE_CANDIDATE_LIMIT = 20
 
 
@@ -134,8 +135,10 @@ def write_keys(doctype: str, records: list[Prepared]) -> None:
 	frappe.qb.from_(key).delete().where(key.record_doctype == doctype).where(
 		key.record_name.isin(names)
 	).run()
-	# Autoincrement names come from the doctype's sequence, as Frappe's own insert takes them.
-	next_name = PseudoColumn("nextval(`cx_duplicate_key_id_seq`)")
+	# Frappe names an autoincrement doctype's rows from a sequence it creates without a cache, one write
+	# per row: too slow for millions of keys. UUID_SHORT() is MariaDB's increasing 64-bit number, unique on
+	# the server and far above any value the sequence will reach.
+	next_name = PseudoColumn("uuid_short()")
 	rows = [(next_name, doctype, record.ref, key) for record in records for key in record.lookup_keys]
 	frappe.db.bulk_insert(
 		KEY_DOCTYPE, ("name", "record_doctype", "record_name", "match_key"), rows, chunk_size=10_000
@@ -198,22 +201,30 @@ def possible_duplicates(doc) -> list[tuple[Prepared, object]]:
 	record = prepare(party_of(doc))
 	if not record.lookup_keys:
 		return []
-	key = frappe.qb.DocType(KEY_DOCTYPE)
-	rows = (
-		frappe.qb.from_(key)
-		.select(key.record_name)
-		.where(key.match_key.isin(list(record.lookup_keys)))
-		.where(key.record_doctype == doc.doctype)
-		.where(key.record_name != (doc.name or ""))
-		.distinct()
-		.limit(LIVE_KEY_LIMIT)
-		.run(pluck=True)
-	)
-	if not rows:
+	shared = Counter()
+	for key, name in _records_with_keys(doc.doctype, record.lookup_keys):
+		if name != (doc.name or ""):
+			# A shared mailbox or phone says far more than a shared name, which thousands may carry.
+			shared[name] += KEY_WEIGHT.get(key[:2], 1)
+	if not shared:
 		return []
-	# Records that share the most keys first: they are the likely ones when a common name shares many.
-	candidates = [prepare(party) for party in parties(doc.doctype, names=rows[: LIVE_CANDIDATE_LIMIT * 5])]
-	return matches_for(record, candidates)[:LIVE_CANDIDATE_LIMIT]
+	# Records that share the most keys first: the likely ones, when a common name is shared by many.
+	names = [name for name, _count in shared.most_common(LIVE_CANDIDATE_LIMIT)]
+	candidates = [prepare(party) for party in parties(doc.doctype, names=names)]
+	return matches_for(record, candidates)
+
+
+KEY_WEIGHT = {"e:": 4, "p:": 4, "c:": 2}
+
+
+def _records_with_keys(doctype: str, keys) -> list[tuple[str, str]]:
+	"""One indexed range read per key, each capped, in one statement: a common name costs no more than a
+	rare one."""
+	per_key = "(select match_key, record_name from `tabCX Duplicate Key` where match_key = %s and record_doctype = %s limit %s)"
+	values = []
+	for key in keys:
+		values += [key, doctype, LIVE_KEY_LIMIT]
+	return frappe.db.sql(" union all ".join([per_key] * len(keys)), values)
 
 
 def warn_on_save(doc, method=None) -> None:
@@ -246,14 +257,8 @@ def warn_on_save(doc, method=None) -> None:
 
 
 def _refuse_duplicates_on_import() -> bool:
-	if not frappe.db.exists("DocType", "CX Data Quality Settings"):
-		return True
-	meta = frappe.get_meta("CX Data Quality Settings")
-	if not meta.has_field("duplicates_on_import"):
-		return True
-	return (
-		frappe.db.get_single_value("CX Data Quality Settings", "duplicates_on_import") or "Refuse"
-	) == "Refuse"
+	setting = frappe.db.get_single_value("CX Data Quality Settings", "duplicates_on_import")
+	return (setting or "Refuse") == "Refuse"
 
 
 def describe_matches(doctype: str, found) -> list[str]:

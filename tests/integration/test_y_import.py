@@ -121,3 +121,26 @@ class TestImport(CXTestCase):
 		with self.assertRaises(ImportFileError):
 			run_import("CX Lead", content)
 		self.assertEqual(frappe.db.count("CX Lead", {"email": f"yk2@{MARK}.example.com"}), 0)
+
+	def test_settings_may_let_duplicates_in(self):
+		existing = frappe.get_doc(
+			{
+				"doctype": "CX Lead",
+				"first_name": "Ірина",
+				"last_name": "Соколова",
+				"email": f"is@{MARK}.example.com",
+			}
+		).insert()
+		frappe.db.commit()
+		self.made.append(("CX Lead", existing.name))
+		frappe.db.set_single_value("CX Data Quality Settings", "duplicates_on_import", "Import")
+		frappe.db.commit()
+		try:
+			logs = run_import(
+				"CX Lead", f"First Name,Last Name,Email\nIryna,Sokolova,IS@{MARK}.example.com\n".encode()
+			)
+		finally:
+			frappe.db.set_single_value("CX Data Quality Settings", "duplicates_on_import", "Refuse")
+			frappe.db.commit()
+		self.keep("CX Lead", logs)
+		self.assertEqual([bool(log.success) for log in logs], [True])

@@ -239,6 +239,8 @@ def seed_settings_defaults(rows: list[dict]) -> None:
 
 # CX Deals and Invoices lists and counts a period's invoices without a deal from this index alone.
 INVOICE_INDEX = "cx_deal_invoice_index"
+# The customer's 360 panel reads its payments newest first; ERPNext indexes only the party type.
+PAYMENT_INDEX = "cx_party_posting_index"
 
 
 def add_indexes() -> None:
@@ -247,11 +249,14 @@ def add_indexes() -> None:
 		[DEAL_FIELD, "docstatus", "is_return", "posting_date", "company", "base_grand_total"],
 		INVOICE_INDEX,
 	)
+	frappe.db.add_index("Payment Entry", ["party", "party_type", "posting_date"], PAYMENT_INDEX)
 
 
 def drop_indexes() -> None:
 	if frappe.db.table_exists("Sales Invoice"):
 		frappe.db.sql_ddl("alter table `tabSales Invoice` drop index if exists `cx_deal_invoice_index`")
+	if frappe.db.table_exists("Payment Entry"):
+		frappe.db.sql_ddl(f"alter table `tabPayment Entry` drop index if exists `{PAYMENT_INDEX}`")
 
 
 def remove_custom_fields() -> None:

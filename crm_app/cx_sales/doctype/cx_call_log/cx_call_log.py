@@ -67,3 +67,10 @@ class CXCallLog(SeriesOutsideTransaction, Document):
 			self.reference_name,
 		):
 			refresh_rollups(before.reference_doctype, before.reference_name)
+
+
+def on_doctype_update():
+	# A record's calls newest first (its 360 timeline), read in index order however many there are.
+	frappe.db.add_index(
+		"CX Call Log", ["reference_doctype", "reference_name", "call_start"], "reference_start_index"
+	)

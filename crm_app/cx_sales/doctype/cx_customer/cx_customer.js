@@ -14,6 +14,8 @@ frappe.ui.form.on("CX Customer", {
 	},
 	refresh(frm) {
 		crm_app.add_activity_buttons(frm);
+		crm_app.render_profile(frm); // the 360 tab (public/js/profile360.js)
+		show_missing_fields(frm);
 		frappe.dynamic_link = { doc: frm.doc, fieldname: "name", doctype: "CX Customer" };
 		if (frm.is_new()) {
 			frappe.contacts.clear_address_and_contact(frm);
@@ -23,3 +25,13 @@ frappe.ui.form.on("CX Customer", {
 		}
 	},
 });
+
+// Below the completeness threshold, say what the customer misses (the server reads the rules: __onload).
+function show_missing_fields(frm) {
+	const info = frm.doc.__onload?.completeness;
+	if (frm.is_new() || !info || info.percent >= info.threshold) return;
+	frm.dashboard.set_headline_alert(
+		__("Incomplete: missing {0}", [info.missing.map(frappe.utils.escape_html).join(", ")]),
+		"orange"
+	);
+}

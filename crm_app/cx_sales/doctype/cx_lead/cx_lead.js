@@ -4,7 +4,9 @@
 frappe.ui.form.on("CX Lead", {
 	refresh(frm) {
 		crm_app.add_activity_buttons(frm);
+		crm_app.render_profile(frm); // the 360 tab (public/js/profile360.js)
 		render_score_breakdown(frm);
+		show_missing_fields(frm);
 		if (!frm.is_new() && !frm.doc.customer && !["Lost", "Unqualified"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Convert to Customer"), () => convert_lead(frm)).addClass(
 				"btn-primary"
@@ -20,6 +22,16 @@ frappe.ui.form.on("CX Lead", {
 		}
 	},
 });
+
+// Below the completeness threshold, say what the lead misses (the server reads the rules: __onload).
+function show_missing_fields(frm) {
+	const info = frm.doc.__onload?.completeness;
+	if (frm.is_new() || !info || info.percent >= info.threshold) return;
+	frm.dashboard.set_headline_alert(
+		__("Incomplete: missing {0}", [info.missing.map(frappe.utils.escape_html).join(", ")]),
+		"orange"
+	);
+}
 
 function render_score_breakdown(frm) {
 	const lines = frm.doc.__onload?.score_breakdown || [];

@@ -4,7 +4,10 @@
 const CX_BAND_COLORS = { Hot: "red", Warm: "orange", Cold: "blue" };
 
 frappe.listview_settings["CX Lead"] = {
-	add_fields: ["status", "lead_score", "score_band", "organization_name", "lead_owner"],
+	add_fields: ["status", "lead_score", "score_band", "organization_name", "lead_owner", "completeness"],
+	onload(listview) {
+		cx_add_incomplete_filter(listview);
+	},
 	// Called after every refresh of the list and of its Kanban boards.
 	refresh(listview) {
 		crm_app.watch_kanban(listview);
@@ -26,5 +29,25 @@ frappe.listview_settings["CX Lead"] = {
 			const color = CX_BAND_COLORS[doc.score_band] || "gray";
 			return `<span class="indicator-pill ${color}" title="${__(doc.score_band)}">${__(doc.score_band)} · ${cint(value)}</span>`;
 		},
+		completeness(value) {
+			return cx_completeness_pill(value);
+		},
 	},
 };
+
+// One click to "Completeness < threshold" (CX Data Quality Settings).
+function cx_add_incomplete_filter(listview) {
+	listview.page.add_inner_button(__("Incomplete"), () =>
+		listview.filter_area.add([
+			[listview.doctype, "completeness", "<", frappe.boot.cx_completeness_threshold || 60],
+		])
+	);
+}
+
+// Red below the threshold of CX Data Quality Settings, green when nothing is missing.
+function cx_completeness_pill(value) {
+	const percent = cint(value);
+	const threshold = frappe.boot.cx_completeness_threshold || 60;
+	const color = percent >= 100 ? "green" : percent < threshold ? "red" : "orange";
+	return `<span class="indicator-pill ${color} filterable" data-filter="completeness,=,${percent}">${percent}%</span>`;
+}

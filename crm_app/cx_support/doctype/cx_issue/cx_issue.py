@@ -41,3 +41,5 @@ class CXIssue(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 
 def on_doctype_update():
 	frappe.db.add_index("CX Issue", ["status", "modified"])
+	# A customer's issues newest first (its 360 timeline), in index order.
+	frappe.db.add_index("CX Issue", ["customer", "opened_on"])
