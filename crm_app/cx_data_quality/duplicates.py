@@ -22,8 +22,8 @@ SCAN_JOB_ID = "crm_app:duplicate-scan"
 BATCH = 5_000
 # The live check reads at most this many records per key (a common name is shared by thousands) and
 # scores at most LIVE_CANDIDATE_LIMIT of them, those sharing the most keys with the record saved.
-LIVE_KEY_LIMIT = 25
-LIVE_CANDIDATE_LIMIT = 20
+LIVE_KEY_LIMIT = 10
+LIVE_CANDIDATE_LIMIT = 10
 
 
 # Reading records as parties
@@ -95,14 +95,15 @@ def party_of(doc) -> Party:
 def parties(doctype: str, names: list[str] | None = None, after: str = "", limit: int = BATCH) -> list[Party]:
 	"""Records of a doctype as parties: the named ones, or a batch in name order after `after`."""
 	fields, build = SOURCES[doctype]
-	filters = {"name": ("in", names)} if names is not None else {"name": (">", after)}
-	rows = frappe.get_all(
-		doctype,
-		filters=filters,
-		fields=["name", *fields],
-		order_by="name asc",
-		limit=None if names else limit,
-	)
+	if names is not None and not names:
+		return []
+	table = frappe.qb.DocType(doctype)
+	query = frappe.qb.from_(table).select(table.name, *(table[field] for field in fields)).orderby(table.name)
+	if names is not None:
+		query = query.where(table.name.isin(names))
+	else:
+		query = query.where(table.name > after).limit(limit)
+	rows = query.run(as_dict=True)
 	if doctype != "Contact" or not rows:
 		return [build(row) for row in rows]
 	wanted = [row.name for row in rows]

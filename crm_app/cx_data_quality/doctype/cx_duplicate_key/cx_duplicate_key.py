@@ -12,5 +12,9 @@ class CXDuplicateKey(Document):
 def on_doctype_update():
 	# The live check asks "which records of this doctype have any of these keys"; a save replaces a
 	# record's keys.
-	frappe.db.add_index("CX Duplicate Key", ["match_key", "record_doctype"], "match_key_doctype_index")
+	# Covering (the record's name is in it): a lookup reads the index only, never the rows.
+	frappe.db.sql_ddl("alter table `tabCX Duplicate Key` drop index if exists `match_key_doctype_index`")
+	frappe.db.add_index(
+		"CX Duplicate Key", ["match_key", "record_doctype", "record_name"], "match_key_lookup_index"
+	)
 	frappe.db.add_index("CX Duplicate Key", ["record_doctype", "record_name(140)"], "record_index")
