@@ -127,23 +127,16 @@ doc_events = {
 	},
 }
 
-# Data quality (crm_app/cx_data_quality): a save warns of records it may duplicate and keeps the
-# normalised keys that the warning and the bulk scan read.
+# Data quality (crm_app/cx_data_quality): a save warns of records it may duplicate, keeps the normalised
+# keys that the warning and the bulk scan read, and scores the record's completeness; forms name what is
+# missing.
 for _doctype in ("CX Lead", "CX Customer", "Contact"):
 	_events = doc_events.setdefault(_doctype, {})
 	for _event, _method in (
 		("validate", "crm_app.cx_data_quality.duplicates.warn_on_save"),
+		("validate", "crm_app.cx_data_quality.completeness.set_completeness"),
 		("on_update", "crm_app.cx_data_quality.duplicates.refresh_keys"),
 		("on_trash", "crm_app.cx_data_quality.duplicates.forget_keys"),
-	):
-		_existing = _events.get(_event)
-		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
-
-# Completeness (crm_app/cx_data_quality/completeness.py): every save scores the record; forms name what is missing.
-for _doctype in ("CX Lead", "CX Customer", "Contact"):
-	_events = doc_events.setdefault(_doctype, {})
-	for _event, _method in (
-		("validate", "crm_app.cx_data_quality.completeness.set_completeness"),
 		("onload", "crm_app.cx_data_quality.completeness.add_onload"),
 	):
 		_existing = _events.get(_event)

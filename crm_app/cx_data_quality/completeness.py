@@ -7,7 +7,7 @@ rewrites every changed score in keyset batches, in SQL (no controller per record
 """
 
 import frappe
-from frappe import _
+from frappe import _, _lt
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.utils import cint, escape_html, now_datetime
 from pypika import Table
@@ -102,10 +102,10 @@ def rule_fields(doctype: str) -> dict[str, str]:
 
 
 ERROR_MESSAGES = {
-	"field_missing": "Row {0}: enter the field.",
-	"unknown_field": "Row {0}: {1} has no field {2}.",
-	"weight_not_positive": "Row {0}: the weight must be a whole number above 0, not {2}.",
-	"duplicate_rule": "Row {0}: {1} {2} has a rule already (row {3}).",
+	"field_missing": _lt("Row {0}: enter the field."),
+	"unknown_field": _lt("Row {0}: {1} has no field {2}."),
+	"weight_not_positive": _lt("Row {0}: the weight must be a whole number above 0, not {2}."),
+	"duplicate_rule": _lt("Row {0}: {1} {2} has a rule already (row {3})."),
 }
 
 
@@ -127,7 +127,7 @@ def check_rules(rows) -> None:
 			suggestion = error.suggestion
 			if error.reason == "duplicate_rule":
 				suggestion = mine[int(error.suggestion) - 1].idx
-			message = _(ERROR_MESSAGES[error.reason]).format(
+			message = str(ERROR_MESSAGES[error.reason]).format(
 				row.idx, _(doctype), frappe.bold(escape_html(error.detail)), suggestion
 			)
 			if error.reason == "unknown_field" and suggestion:

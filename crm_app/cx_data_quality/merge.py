@@ -104,9 +104,12 @@ def merge_preview(doctype: str, names: list[str] | str) -> dict:
 	docs = [frappe.get_doc(doctype, name) for name in names]
 	for doc in docs:
 		doc.check_permission("read")
+		doc.apply_fieldlevel_read_permissions()
 	fields = []
 	for df in docs[0].meta.fields:
 		if df.fieldtype in NOT_CHOOSABLE or df.read_only or df.hidden:
+			continue
+		if not docs[0].has_permlevel_access_to(df.fieldname, df, permission_type="write"):
 			continue
 		values = {doc.name: doc.get(df.fieldname) for doc in docs}
 		if len({str(v) for v in values.values() if v not in (None, "", 0)}) > 1:
@@ -236,7 +239,14 @@ def _apply_chosen_values(survivor, records: dict, values_from: dict) -> dict:
 	before = {}
 	for field, source in values_from.items():
 		df = survivor.meta.get_field(field) if isinstance(field, str) else None
-		if not df or df.fieldtype in NOT_CHOOSABLE or df.read_only or df.hidden or source not in records:
+		if (
+			not df
+			or df.fieldtype in NOT_CHOOSABLE
+			or df.read_only
+			or df.hidden
+			or source not in records
+			or not survivor.has_permlevel_access_to(df.fieldname, df, permission_type="write")
+		):
 			frappe.throw(
 				_("The value of {0} cannot be taken from {1}.").format(
 					frappe.bold(str(field)), frappe.bold(str(source))
@@ -254,6 +264,8 @@ def _apply_chosen_values(survivor, records: dict, values_from: dict) -> dict:
 			survivor.set(field, source.get(field))
 	for df in survivor.meta.fields:
 		if df.fieldtype in NOT_CHOOSABLE or df.read_only or df.hidden or df.fieldname in values_from:
+			continue
+		if not survivor.has_permlevel_access_to(df.fieldname, df, permission_type="write"):
 			continue
 		if survivor.get(df.fieldname):
 			continue
