@@ -128,22 +128,47 @@ def parties(doctype: str, names: list[str] | None = None, after: str = "", limit
 
 
 def write_keys(doctype: str, records: list[Prepared]) -> None:
-	"""Replace the stored keys of these records with their current ones."""
+	"""Bring the stored keys of these records to their current ones, touching only the keys that changed.
+
+	The stored keys are read without locks and stale ones deleted by primary key: a DELETE by record
+	would lock the index gap where a new record's keys go, and two leads saved at once then deadlocked
+	on each other's gap (the load test found it). Most saves change no key and write nothing."""
 	if not records:
 		return
 	key = frappe.qb.DocType(KEY_DOCTYPE)
 	names = [record.ref for record in records]
-	frappe.qb.from_(key).delete().where(key.record_doctype == doctype).where(
-		key.record_name.isin(names)
-	).run()
+	stored: dict[tuple[str, str], list[str]] = defaultdict(list)
+	for name, record_name, match_key in (
+		frappe.qb.from_(key)
+		.select(key.name, key.record_name, key.match_key)
+		.where(key.record_doctype == doctype)
+		.where(key.record_name.isin(names))
+		.run()
+	):
+		stored[(record_name, match_key)].append(name)
+	wanted = {(record.ref, match_key) for record in records for match_key in record.lookup_keys}
+	stale = [
+		name
+		for pair, stored_names in stored.items()
+		for index, name in enumerate(stored_names)
+		if pair not in wanted or index > 0  # a key stored twice keeps one row
+	]
+	if stale:
+		frappe.qb.from_(key).delete().where(key.name.isin(stale)).run()
 	# Frappe names an autoincrement doctype's rows from a sequence it creates without a cache, one write
 	# per row: too slow for millions of keys. UUID_SHORT() is MariaDB's increasing 64-bit number, unique on
 	# the server and far above any value the sequence will reach.
 	next_name = PseudoColumn("uuid_short()")
-	rows = [(next_name, doctype, record.ref, key) for record in records for key in record.lookup_keys]
-	frappe.db.bulk_insert(
-		KEY_DOCTYPE, ("name", "record_doctype", "record_name", "match_key"), rows, chunk_size=10_000
-	)
+	rows = [
+		(next_name, doctype, record.ref, match_key)
+		for record in records
+		for match_key in dict.fromkeys(record.lookup_keys)
+		if (record.ref, match_key) not in stored
+	]
+	if rows:
+		frappe.db.bulk_insert(
+			KEY_DOCTYPE, ("name", "record_doctype", "record_name", "match_key"), rows, chunk_size=10_000
+		)
 
 
 def forget_keys(doc, method=None) -> None:
