@@ -29,6 +29,14 @@ REPORTS = (
 	("CX Stale Pipeline", {}),
 	("CX Deals and Invoices", {"view": "Deals"}),
 	("CX Deals and Invoices", {"view": "Invoices Without Deal"}),
+	("CX Issue Analytics", {}),
+	("CX Issue Analytics", {"group_by": "Agent", "periodicity": "Daily"}),
+	("CX SLA Compliance", {}),
+	("CX Response and Resolution Times", {}),
+	("CX Agent Performance", {}),
+	("CX Customer Satisfaction", {}),
+	("CX Customer Satisfaction", {"view": "Per Period"}),
+	("CX Customer Satisfaction", {"view": "Latest Comments"}),
 )
 
 
@@ -56,7 +64,7 @@ def measure(user: str, restricted: bool, repeat: int) -> None:
 	for report, filters in REPORTS:
 		if not frappe.db.exists("Report", report):
 			continue
-		label = report + (f" ({filters['view']})" if filters else "")
+		label = report + (f" ({', '.join(map(str, filters.values()))})" if filters else "")
 		frappe.clear_cache()
 		try:
 			cold, rows = seconds(report, filters)
@@ -79,7 +87,7 @@ def main() -> None:
 	try:
 		print(
 			f"site {args.site}: {frappe.db.count('CX Lead'):,} leads, "
-			f"{frappe.db.count('CX Opportunity'):,} opportunities"
+			f"{frappe.db.count('CX Opportunity'):,} opportunities, {frappe.db.count('CX Issue'):,} issues"
 		)
 		was_restricted = frappe.db.get_single_value("CX Settings", "restrict_sales_users")
 		try:

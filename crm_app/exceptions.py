@@ -132,3 +132,36 @@ class DuplicateRecordError(CXValidationError):
 
 class ImportFileError(CXValidationError):
 	"""An import file the app refuses before any row is read (a CSV that is not UTF-8)."""
+
+
+class InvalidSLAPolicyError(CXValidationError):
+	pass
+
+
+class IssueEmailError(CXValidationError):
+	pass
+
+
+# Support portal, guest requests and satisfaction ratings (crm_app/cx_support/portal.py, csat.py).
+class PortalInputError(CXValidationError):
+	"""A portal reply or support request that is empty, too long or without a valid email address."""
+
+
+class SpamSubmissionError(CXValidationError):
+	"""A guest support request refused by the spam check (crm_app/core/service/portal.py)."""
+
+
+class IssueClosedError(CXValidationError):
+	"""A portal reply to a closed issue: the customer opens a new one."""
+
+
+class RatingLinkError(frappe.PermissionError):
+	"""A rating link whose token does not match its issue's current request (tampered or superseded)."""
+
+
+class RatingNotAwaitedError(CXValidationError):
+	"""A rating for an issue not waiting for one: never asked, already rated (a used link), or reopened."""
+
+
+class RatingInputError(CXValidationError):
+	"""A rating outside 1-5 or a comment over 2,000 characters."""

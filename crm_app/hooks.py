@@ -29,7 +29,12 @@ after_app_uninstall = "crm_app.integrations.erpnext.setup.after_app_uninstall"
 _RULED = ("CX Lead", "CX Opportunity", "CX Customer", "CX Call Log", "CX Issue", "CX Sales Target")
 # Their child rows, which Frappe lists to anyone who may read the parent doctype (a document's own rows
 # are checked through the parent).
-_RULED_CHILDREN = ("CX Opportunity Item", "CX Opportunity Competitor", "CX Opportunity Stage Log")
+_RULED_CHILDREN = (
+	"CX Opportunity Item",
+	"CX Opportunity Competitor",
+	"CX Opportunity Stage Log",
+	"CX Issue Status Log",
+)
 permission_query_conditions = {
 	doctype: "crm_app.permissions.query_conditions" for doctype in (*_RULED, *_RULED_CHILDREN)
 }
@@ -75,8 +80,8 @@ doc_events = {
 	# record's last contact, next follow-up and (for leads) score current.
 	"ToDo": {
 		"validate": "crm_app.permissions.validate_assignment",
-		"on_update": "crm_app.activities.on_todo_change",
-		"after_delete": "crm_app.activities.on_todo_change",
+		"on_update": ["crm_app.activities.on_todo_change", "crm_app.cx_support.routing.follow_assignment"],
+		"after_delete": ["crm_app.activities.on_todo_change", "crm_app.cx_support.routing.follow_assignment"],
 	},
 	"Event": {
 		"on_update": "crm_app.activities.on_event_change",
@@ -127,21 +132,55 @@ doc_events = {
 	},
 }
 
+
+def _also_on(doctype: str, *events: tuple[str, str]) -> None:
+	"""Add handlers to doc_events after the ones already there (several domains hook one doctype)."""
+	handlers = doc_events.setdefault(doctype, {})
+	for event, method in events:
+		existing = handlers.get(event)
+		handlers[event] = [*([existing] if isinstance(existing, str) else existing or []), method]
+
+
 # Data quality (crm_app/cx_data_quality): a save warns of records it may duplicate, keeps the normalised
 # keys that the warning and the bulk scan read, and scores the record's completeness; forms name what is
 # missing.
 for _doctype in ("CX Lead", "CX Customer", "Contact"):
-	_events = doc_events.setdefault(_doctype, {})
-	for _event, _method in (
+	_also_on(
+		_doctype,
 		("validate", "crm_app.cx_data_quality.duplicates.warn_on_save"),
 		("validate", "crm_app.cx_data_quality.completeness.set_completeness"),
 		("on_update", "crm_app.cx_data_quality.duplicates.refresh_keys"),
 		("on_trash", "crm_app.cx_data_quality.duplicates.forget_keys"),
 		("onload", "crm_app.cx_data_quality.completeness.add_onload"),
-	):
-		_existing = _events.get(_event)
-		_events[_event] = [*([_existing] if isinstance(_existing, str) else _existing or []), _method]
+	)
 extend_bootinfo = ["crm_app.cx_data_quality.completeness.boot_info"]
+
+# Service desk (crm_app/cx_support)
+# - email in and out (mail.py): a reply lands on its issue only from someone who belongs to it, a late one
+#   opens a follow-up, the first reply from the desk is the first response;
+_also_on(
+	"Communication",
+	("before_insert", "crm_app.cx_support.mail.before_insert"),
+	("validate", "crm_app.cx_support.mail.validate"),
+	("after_insert", "crm_app.cx_support.mail.after_insert"),
+)
+# - knowledge base (knowledge.py): resolved and closed issues are indexed for "similar past issues";
+#   CSAT (csat.py): a resolved issue asks its raiser for a rating once;
+_also_on(
+	"CX Issue",
+	("on_update", "crm_app.cx_support.knowledge.on_issue_update"),
+	("on_trash", "crm_app.cx_support.knowledge.on_trash"),
+	("on_update", "crm_app.cx_support.csat.on_issue_update"),
+	("after_delete", "crm_app.cx_support.csat.on_issue_delete"),
+)
+# - published articles are pages at /kb/<slug>, a path Frappe's own rules give to its Help Article list;
+page_renderer = ["crm_app.cx_support.kb_page.ArticlePage"]
+# - the portal (portal.py): a customer's contacts see and answer the customer's issues at /support.
+has_website_permission = {"CX Issue": "crm_app.cx_support.portal.has_website_permission"}
+website_route_rules = [{"from_route": "/support/<name>", "to_route": "support/issue"}]
+standard_portal_menu_items = [{"title": "Support", "route": "/support", "reference_doctype": "CX Issue"}]
+# Frappe counts any doctype for anyone: counts of app doctypes and emails follow the user's permissions.
+override_whitelisted_methods["frappe.client.get_count"] = "crm_app.cx_support.portal.get_count"
 
 # A CSV that is not UTF-8 would import Cyrillic as gibberish: refused before any row is read.
 doc_events["Data Import"] = {"validate": "crm_app.cx_data_quality.imports.check_import_file"}
@@ -167,7 +206,11 @@ scheduler_events = {
 	# Tallies catch up with writes that bypassed the documents (bulk loads, SQL) and lost deltas.
 	"hourly": ["crm_app.cx_insights.figures.reconcile_job"],
 	# A job whose worker was killed (rescore, customer backfill, reminders) is queued again and resumes.
-	"cron": {"*/3 * * * *": ["crm_app.jobs.resume_interrupted_jobs"]},
+	"cron": {
+		"*/3 * * * *": ["crm_app.jobs.resume_interrupted_jobs"],
+		# Issues turning At Risk or Breached: fields brought up to date, alerts sent once, reassigned.
+		"*/5 * * * *": ["crm_app.cx_support.sla.escalate_due_issues"],
+	},
 	"daily_long": [
 		# Reminders can be many on a big site: the long queue has no five-minute limit.
 		"crm_app.reminders.send_reminders",
@@ -188,3 +231,14 @@ app_include_js = ["/assets/crm_app/js/crm_app.js", "/assets/crm_app/js/profile36
 # submissions, once captured, come in here too.
 cx_profile_sources = ["crm_app.integrations.erpnext.profile.timeline_sources"]
 cx_profile_kinds = ["crm_app.integrations.erpnext.profile.kinds"]
+
+# Holidays of SLA policies beyond their own rows: ERPNext's Holiday List where it is installed.
+cx_sla_holiday_sources = ["crm_app.integrations.erpnext.sla.holiday_dates"]
+
+# Customer notifications of issues render the shipped, editable Email Templates (cx_support/notifications.py).
+jinja = {
+	"methods": [
+		"crm_app.cx_support.notifications.cx_issue_email",
+		"crm_app.cx_support.notifications.cx_issue_email_subject",
+	]
+}

@@ -8,6 +8,9 @@ from frappe import _
 
 from crm_app.core.install_check import find_install_conflicts
 from crm_app.cx_data_quality import completeness
+from crm_app.cx_support import csat, portal
+from crm_app.cx_support.notifications import create_issue_notifications
+from crm_app.cx_support.routing import ISSUE_RULES
 from crm_app.exceptions import InstallConflictError
 from crm_app.integrations.erpnext.fields import drop_indexes
 from crm_app.integrations.erpnext.setup import setup_erpnext_integration
@@ -137,6 +140,8 @@ def after_install():
 	set_display_currency()
 	setup_erpnext_integration(link_customers=True)  # an ERPNext site's existing customers
 	completeness.install_defaults()  # indexes, the Contact field, default rules; records scored
+	setup_support_portal()
+	create_issue_notifications()
 
 
 def after_migrate():
@@ -145,6 +150,13 @@ def after_migrate():
 	completeness.add_indexes()
 	set_display_currency()
 	setup_erpnext_integration()
+	setup_support_portal()
+
+
+def setup_support_portal() -> None:
+	"""The portal's indexes and the editable rating email (crm_app/cx_support/portal.py, csat.py)."""
+	portal.add_indexes()
+	csat.install_email_template()
 
 
 def add_indexes_on_frappe_tables() -> None:
@@ -271,6 +283,12 @@ ASSIGNMENT_RULES = (
 		'status == "Open"',
 		'status in ("Resolved", "Closed")',
 	),
+	# Issues by priority, type, language and customer (crm_app/cx_support/routing.py): listed after the
+	# catch-all rule above, so their priority is higher and Frappe tries them first.
+	*(
+		(name, "CX Issue", rule, condition, 'status in ("Resolved", "Closed")')
+		for name, rule, condition in ISSUE_RULES
+	),
 )
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -389,6 +407,7 @@ def after_uninstall():
 	frappe.db.sql_ddl("alter table `tabToDo` drop index if exists cx_todo_assignee_index")
 	drop_indexes()  # ERPNext's tables, where ERPNext stays
 	completeness.remove_contact_field()
+	portal.drop_indexes()  # the support portal's, on Contact and Contact Email
 	frappe.db.commit()
 
 

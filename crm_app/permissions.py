@@ -156,6 +156,7 @@ CHILD_TABLES = {
 	"CX Opportunity Item": "CX Opportunity",
 	"CX Opportunity Competitor": "CX Opportunity",
 	"CX Opportunity Stage Log": "CX Opportunity",
+	"CX Issue Status Log": "CX Issue",
 }
 
 

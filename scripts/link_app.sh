@@ -9,7 +9,24 @@ if [ "$(readlink -f "$bench/apps/crm_app" 2>/dev/null)" != "$repo" ]; then
 fi
 grep -qx crm_app "$bench/sites/apps.txt" || printf '\ncrm_app\n' >>"$bench/sites/apps.txt"
 sed -i '/^$/d' "$bench/sites/apps.txt"
-"$bench/env/bin/python" -c "import phonenumbers" 2>/dev/null || "$bench/env/bin/pip" install -q "phonenumbers~=8.13.55"
+# The app's own dependencies (pyproject.toml), where the bench's env lacks one.
+"$bench/env/bin/python" - "$repo/pyproject.toml" <<'EOF_DEPS'
+import subprocess, sys, tomllib
+from importlib.metadata import PackageNotFoundError, version
+
+from packaging.requirements import Requirement
+
+wanted = [Requirement(spec) for spec in tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]]
+missing = []
+for requirement in wanted:
+	try:
+		if not requirement.specifier.contains(version(requirement.name), prereleases=True):
+			missing.append(str(requirement))
+	except PackageNotFoundError:
+		missing.append(str(requirement))
+if missing:
+	subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+EOF_DEPS
 "$bench/env/bin/pip" install -q --no-deps --no-build-isolation -e "$bench/apps/crm_app" 2>/dev/null \
 	|| "$bench/env/bin/pip" install -q --no-deps -e "$bench/apps/crm_app"
 ln -sfn "$bench/apps/crm_app/crm_app/public" "$bench/sites/assets/crm_app"

@@ -28,6 +28,7 @@ SERVER_ONLY = {
 	"CX Duplicate Key",
 	"CX Duplicate Group",
 	"CX Merge Log",
+	"CX Search Posting",
 }
 
 
@@ -52,6 +53,9 @@ FACTORIES = {
 		"direction": "Outgoing",
 		"outcome": "Connected",
 	},
+	"CX Article": lambda: {"title": unique("Article"), "content": "<p>How to</p>"},
+	"CX Article Category": lambda: {"category_name": unique("Category")},
+	"CX Search Posting": lambda: {"source_doctype": "CX Article", "document": "x", "term": "t", "tf": 1},
 	"CX Campaign": lambda: {"campaign_name": unique("Campaign")},
 	"CX Competitor": lambda: {"competitor_name": unique("Rival")},
 	"CX Customer": lambda: {"customer_name": unique("Customer")},
@@ -96,6 +100,13 @@ FACTORIES = {
 		"target_amount": 100,
 	},
 	"CX Territory": lambda: {"territory_name": unique("Territory"), "parent_cx_territory": "All Territories"},
+	"CX Customer Group": lambda: {"customer_group_name": unique("Group")},
+	"CX SLA Policy": lambda: {
+		"policy_name": unique("Policy"),
+		"time_zone": "Europe/Warsaw",
+		"targets": [{"priority": "Low", "first_response_time": 3600, "resolution_time": 7200}],
+		"working_hours": [{"weekday": "Monday", "start_time": "09:00:00", "end_time": "17:00:00"}],
+	},
 }
 
 

@@ -111,6 +111,17 @@ def custom_fields() -> dict[str, list[dict]]:
 			"insert_after": "section_recent_purchases",
 		},
 	]
+	# SLA holidays may come from ERPNext's Holiday List as well as the policy's own rows.
+	fields["CX SLA Policy"] = [
+		{
+			"fieldname": "holiday_list",
+			"label": "Holiday List",
+			"fieldtype": "Link",
+			"options": "Holiday List",
+			"insert_after": "holidays",
+			"description": "Its holidays count as well as the rows above.",
+		}
+	]
 	fields["CX Settings"] = [
 		{
 			"fieldname": "section_erpnext",

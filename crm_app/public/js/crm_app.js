@@ -249,3 +249,64 @@ crm_app.fix_money_number_cards = function () {
 };
 crm_app.fix_money_number_cards();
 $(document).on("startup", crm_app.fix_money_number_cards);
+
+// Filters every service desk report shares: the last 30 days, then `extra` (view, periodicity,
+// grouping...), then issue filters; `omit` leaves some out (a report grouped by agent has no agent filter
+// first).
+crm_app.support_report_filters = function (extra = [], omit = []) {
+	const today = frappe.datetime.get_today();
+	const select = (fieldname, label, options) => ({ fieldname, label, fieldtype: "Select", options });
+	const link = (fieldname, label, options) => ({ fieldname, label, fieldtype: "Link", options });
+	const issue_filters = [
+		select("priority", __("Priority"), ["", "Low", "Medium", "High", "Urgent"]),
+		link("issue_type", __("Issue Type"), "CX Issue Type"),
+		select("channel", __("Channel"), ["", "Email", "Phone", "Web", "Chat", "Social Media", "In Person"]),
+		link("language", __("Language"), "Language"),
+		link("agent", __("Agent"), "User"),
+		link("customer", __("Customer"), "CX Customer"),
+	].filter((filter) => !omit.includes(filter.fieldname));
+	return [
+		{
+			fieldname: "from_date",
+			label: __("From Date"),
+			fieldtype: "Date",
+			default: frappe.datetime.add_days(today, -30),
+			reqd: 1,
+		},
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: today, reqd: 1 },
+		...extra,
+		...issue_filters,
+	];
+};
+
+// Period and dimension choices of the service desk reports (labels written out, so they are extracted
+// for translation).
+crm_app.support_periodicity = (fallback = "Weekly") => ({
+	fieldname: "periodicity",
+	label: __("Range"),
+	fieldtype: "Select",
+	options: [
+		{ value: "Daily", label: __("Daily") },
+		{ value: "Weekly", label: __("Weekly") },
+		{ value: "Monthly", label: __("Monthly") },
+	],
+	default: fallback,
+	reqd: 1,
+});
+crm_app.support_group_by = (choices, fallback) => {
+	const labels = {
+		"Issue Type": __("Issue Type"),
+		Priority: __("Priority"),
+		Channel: __("Channel"),
+		Language: __("Language"),
+		Agent: __("Agent"),
+	};
+	return {
+		fieldname: "group_by",
+		label: __("Group By"),
+		fieldtype: "Select",
+		options: choices.map((value) => ({ value, label: labels[value] })),
+		default: fallback,
+		reqd: 1,
+	};
+};

@@ -7,6 +7,7 @@ from frappe.utils import now_datetime
 
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.tickets import status_timestamps
+from crm_app.cx_support import routing, sla
 from crm_app.integrations.erpnext.history import check_issue_purchase
 from crm_app.naming import SeriesOutsideTransaction
 from crm_app.server_fields import imported_history
@@ -18,7 +19,12 @@ class CXIssue(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 	def validate(self):
 		self.set_customer_from_contact()
 		self.stamp_status_times()
+		sla.log_status(self)
+		sla.apply_sla(self)
 		check_issue_purchase(self)
+
+	def onload(self):
+		self.set_onload("agent_open_issues", routing.open_load(self.agent))
 
 	def set_customer_from_contact(self):
 		if not self.contact or self.customer:
@@ -43,3 +49,9 @@ def on_doctype_update():
 	frappe.db.add_index("CX Issue", ["status", "modified"])
 	# A customer's issues newest first (its 360 timeline), in index order.
 	frappe.db.add_index("CX Issue", ["customer", "opened_on"])
+	# The escalation job reads the issues whose service level changes next, and nothing else.
+	frappe.db.add_index("CX Issue", ["sla_next_check_on"])
+	# An agent's open load, counted on every issue form and in the agent report; an agent's issue list,
+	# newest first, read in index order (benchmarks/service_desk.py).
+	frappe.db.add_index("CX Issue", ["agent", "status"])
+	frappe.db.add_index("CX Issue", ["agent", "modified"])
