@@ -19,19 +19,17 @@ Prints:
    under an enabled default policy "Bench Desk Standard" (Mon-Fri 09:00-18:00 Europe/Kyiv; Urgent 1h/4h,
    High 2h/8h, Medium 4h/16h, Low 8h/40h). The set is opened over the five days before T0 (the last
    Wednesday 11:00:30 Kyiv time), three in ten answered, and its SLA fields are computed by the shell's
-   own clock functions in two states: steady (as the job leaves it at T0: every alert due by then sent)
-   and backlog (as saves leave it before any run: the policy just applied, or the scheduler was down).
-   The job runs at (a) T0 + 5 min and (b) the instant by which 10 % of the set is due, from the steady
-   state, and (c) the instant by which all of it is due, from the backlog (on a 10,000-issue sample,
+   own `read_clocks` and `set_fields` (as a save computes them, the *_at_risk_on instants included) in two
+   states: steady (as the job leaves it at T0, stepped by `escalation.step` at the last run before an answer
+   and at T0) and backlog (as saves leave it before any run: the policy just applied, or the scheduler was
+   down). The job runs at (a) T0 + 5 min and (b) the instant by which 10 % of the set is due, from the
+   steady state, and (c) the instant by which all of it is due, from the backlog (on a 10,000-issue sample,
    extrapolated, when the per-issue cost of (b) says the whole would pass --worst-budget seconds). Goal:
    (c) under 10 s. Printed per run: issues due, processed, seconds, issues/s, still due afterwards,
-   notification jobs queued, and the time of the indexed read that finds them. Each run is done twice:
-   with the code as it stands, and with `sla.next_check` fixed in this process only (it skips targets
-   already fulfilled). As it stands, an issue answered after its deadline but before a run saw the breach
-   ("stuck") stays due for ever, and once 500 are stuck every run re-reads them and stops. Each run starts
-   from its state rewritten in bulk, and the notification jobs it queues are taken out of the queue
-   again. Then: where one escalated issue's time goes (get_doc, choice of policy, clock, set_value,
-   notifications, commit), timed in run (b); --profile adds a pyinstrument profile of that run.
+   notification jobs queued, and the time of the indexed read that finds them. Each run starts from its
+   state rewritten in bulk, and the notification jobs it queues are taken out of the queue again. Then:
+   where the time of run (b) goes (stored_targets, step, the CASE UPDATE, alerts, commit); --profile adds
+   a pyinstrument profile of that run.
 3. EXPLAIN of the job's read (`sla_next_check_on <= now` ordered, limit 500): a range read of the index.
 """
 
@@ -566,6 +564,8 @@ def queued_jobs() -> Iterator[list]:
 	original = frappe.enqueue
 
 	def enqueue(*args, **kwargs):
+		# queued at once, not after commit: that path returns no job, which could then not be taken out
+		kwargs["enqueue_after_commit"] = False
 		job = original(*args, **kwargs)
 		if job is not None and hasattr(job, "id"):
 			jobs.append(job)

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 
 import frappe
 from frappe import _
-from frappe.query_builder import Case
 from frappe.utils import get_datetime, get_system_timezone, now_datetime
 
 from crm_app.core.service import escalation
@@ -319,23 +318,35 @@ def escalate_batch(rows: list, now: datetime) -> list:
 
 
 def write_steps(updates: list) -> None:
-	"""One UPDATE for the batch; a row saved since it was read keeps what its save computed."""
-	issue = frappe.qb.DocType("CX Issue")
-	values = {
-		"response_status": lambda result: result.states.get(RESPONSE),
-		"resolution_status": lambda result: result.states.get(RESOLUTION),
-		"sla_status": lambda result: result.overall,
-		"sla_alerts_sent": lambda result: ",".join(sorted(result.alerts_sent)),
-		"sla_next_check_on": lambda result: result.next_check,
-	}
-	query = frappe.qb.update(issue)
-	for column, value_of in values.items():
-		case = Case()
-		for row, result in updates:
-			unchanged = (issue.name == row.name) & (issue.modified == row.modified)
-			case = case.when(unchanged, value_of(result))
-		query = query.set(issue[column], case.else_(issue[column]))
-	query.where(issue.name.isin([row.name for row, _result in updates])).run()
+	"""One UPDATE for the batch, joined to the batch's new values; a row saved since it was read (its
+	`modified` moved) keeps what its save computed."""
+	if not updates:
+		return
+	values = []
+	for row, result in updates:
+		values += [
+			row.name,
+			row.modified,
+			result.states.get(RESPONSE),
+			result.states.get(RESOLUTION),
+			result.overall,
+			",".join(sorted(result.alerts_sent)),
+			result.next_check,
+		]
+	frappe.db.sql(
+		"update `tabCX Issue` issue join ("
+		+ " union all ".join([_STEP_ROW] * len(updates))
+		+ ") new on new.name = issue.name and new.modified = issue.modified "
+		+ _STEP_SET,
+		values,
+	)
+
+
+_STEP_ROW = "select %s as name, %s as modified, %s as c1, %s as c2, %s as c3, %s as c4, %s as c5"
+_STEP_SET = (
+	"set issue.response_status = new.c1, issue.resolution_status = new.c2, issue.sla_status = new.c3, "
+	"issue.sla_alerts_sent = new.c4, issue.sla_next_check_on = new.c5"
+)
 
 
 ALERT_SUBJECTS = {
@@ -349,10 +360,13 @@ ALERT_SUBJECTS = {
 def act_on_alerts(alerts: list) -> None:
 	"""Breaches reassign at once (the policy's agent or rule); the notices of the batch go out in one job."""
 	notices = []
+	names = {row.sla_policy for row, _alert in alerts if row.sla_policy}
+	# a policy deleted since: its issues keep their state and say nothing
+	policies = {name: frappe.get_cached_doc("CX SLA Policy", name) for name in existing_policies(names)}
 	for row, alert in alerts:
-		if not (row.sla_policy and frappe.db.exists("CX SLA Policy", row.sla_policy)):
-			continue  # a policy deleted since: its issues keep their state and say nothing
-		policy = frappe.get_cached_doc("CX SLA Policy", row.sla_policy)
+		policy = policies.get(row.sla_policy)
+		if policy is None:
+			continue
 		breached = alert.endswith(BREACH_ALERT)
 		if breached and (policy.escalate_to or policy.escalation_rule):
 			reassign(row, policy)
@@ -371,6 +385,12 @@ def act_on_alerts(alerts: list) -> None:
 			enqueue_after_commit=True,
 			now=frappe.flags.in_test,
 		)
+
+
+def existing_policies(names: set[str]) -> list[str]:
+	if not names:
+		return []
+	return frappe.get_all("CX SLA Policy", filters={"name": ("in", sorted(names))}, pluck="name")
 
 
 def assignees_of(row) -> list[str]:

@@ -159,6 +159,24 @@ class TestEscalation(CXTestCase):
 		self.assertEqual(sla.assigned_users(name), [self.lead_agent])
 		self.assertEqual(len(self.notifications(self.lead_agent, name)), 1)
 
+	def test_an_issue_saved_while_the_job_ran_keeps_what_its_save_computed(self):
+		make_policy()
+		name = open_issue(kyiv(2026, 12, 7, 9, 0))
+		sla.escalate_issue(name, kyiv(2026, 12, 7, 9, 0))
+		issue = frappe.qb.DocType("CX Issue")
+		rows = (
+			frappe.qb.from_(issue)
+			.select(*(issue[column] for column in sla.ESCALATION_COLUMNS))
+			.where(issue.name == name)
+			.run(as_dict=True)
+		)
+		frappe.db.set_value("CX Issue", name, "sla_status", "Met")  # a save after the job's read
+		sla.escalate_batch(rows, kyiv(2026, 12, 7, 11, 30))
+		self.assertEqual(frappe.db.get_value("CX Issue", name, "sla_status"), "Met")
+		rows[0].modified = frappe.db.get_value("CX Issue", name, "modified")
+		sla.escalate_batch(rows, kyiv(2026, 12, 7, 11, 30))
+		self.assertEqual(frappe.db.get_value("CX Issue", name, "sla_status"), "Breached")
+
 	def test_the_job_reads_only_issues_due(self):
 		make_policy()
 		due = open_issue(kyiv(2026, 12, 7, 9, 0))
