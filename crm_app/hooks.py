@@ -175,6 +175,8 @@ _also_on(
 )
 # - published articles are pages at /kb/<slug>, a path Frappe's own rules give to its Help Article list;
 page_renderer = ["crm_app.cx_support.kb_page.ArticlePage"]
+# - a reply whose In-Reply-To the desk never saw still finds its thread by References (inbound.py);
+override_doctype_class = {"Email Account": "crm_app.cx_support.inbound.CXEmailAccount"}
 # - the portal (portal.py): a customer's contacts see and answer the customer's issues at /support.
 has_website_permission = {"CX Issue": "crm_app.cx_support.portal.has_website_permission"}
 website_route_rules = [{"from_route": "/support/<name>", "to_route": "support/issue"}]

@@ -10,6 +10,7 @@ import frappe
 from frappe.email.receive import InboundMail
 from frappe.utils import add_days, now_datetime
 
+from crm_app.cx_support.inbound import CXEmailAccount, ThreadedInboundMail
 from crm_app.exceptions import IssueEmailError
 
 from .factories import CXTestCase, make_customer, make_user
@@ -38,7 +39,9 @@ def email_account():
 	return frappe.get_doc("Email Account", ACCOUNT)
 
 
-def receive(sender: str, subject: str, body: str, in_reply_to: str | None = None, message_id=None):
+def receive(
+	sender: str, subject: str, body: str, in_reply_to: str | None = None, message_id=None, references=None
+):
 	"""Feed one raw email to the Email Account, as its pull does; returns the Communication."""
 	message = EmailMessage()
 	if sender:
@@ -48,8 +51,13 @@ def receive(sender: str, subject: str, body: str, in_reply_to: str | None = None
 	message["Message-ID"] = message_id or make_msgid(domain="customer.example")
 	if in_reply_to:
 		message["In-Reply-To"] = in_reply_to
+	if references:
+		message["References"] = references
 	message.set_content(body)
-	return InboundMail(message.as_string(), email_account()).process()
+	account = email_account()
+	mail = InboundMail(message.as_string(), account)
+	mail.__class__ = ThreadedInboundMail  # what the app's Email Account does with every email it pulls
+	return mail.process()
 
 
 def make_contact(email: str, customer: str | None = None) -> str:
@@ -78,6 +86,18 @@ class TestEmailIn(CXTestCase):
 		reply = receive("olena@svitanok.example", "Re: Рахунок", "Ще питання", in_reply_to=first.message_id)
 		self.assertEqual(reply.reference_name, issue.name)
 		self.assertEqual(frappe.db.count("CX Issue", {"raised_by": "olena@svitanok.example"}), 1)
+
+	def test_a_reply_to_a_message_the_desk_never_saw_threads_by_references(self):
+		first = receive("olena@svitanok.example", "Printer jams", "It jams.")
+		self.assertIsInstance(email_account(), CXEmailAccount)
+		reply = receive(
+			"olena@svitanok.example",
+			"Re: Re: Printer jams",
+			"My colleague answered you, here is more.",
+			in_reply_to="<unknown-to-us@colleague.example>",
+			references=f"<{first.message_id}> <unknown-to-us@colleague.example>",
+		)
+		self.assertEqual(reply.reference_name, first.reference_name)
 
 	def test_the_subject_reference_alone_finds_the_issue(self):
 		first = receive("olena@svitanok.example", "Printer jams", "It jams.")

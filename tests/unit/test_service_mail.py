@@ -62,3 +62,15 @@ def test_a_long_body_is_cut_with_a_note():
 	body, cut = cut_body("x" * 100, 10, " [cut]")
 	assert (body, cut) == ("x" * 10 + " [cut]", True)
 	assert cut_body("short", 10, "!") == ("short", False)
+
+
+def test_references_newest_first():
+	from crm_app.core.service.mail import referenced_message_ids
+
+	header = "<first@desk.example>\n <second@customer.example> <third@other.example>"
+	assert referenced_message_ids(header) == [
+		"third@other.example",
+		"second@customer.example",
+		"first@desk.example",
+	]
+	assert referenced_message_ids(None) == []

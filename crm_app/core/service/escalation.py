@@ -87,4 +87,6 @@ def step(targets: Mapping[str, Target], alerts_sent: frozenset[str] | set[str], 
 			new_alerts.append(at_risk)
 			sent.add(at_risk)
 	frozen = frozenset(sent)
-	return Step(states, overall_state(states.values()), tuple(new_alerts), frozen, next_check(targets, frozen))
+	return Step(
+		states, overall_state(states.values()), tuple(new_alerts), frozen, next_check(targets, frozen)
+	)

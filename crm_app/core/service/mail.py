@@ -66,3 +66,11 @@ def cut_body(content: str, limit_chars: int, note: str) -> tuple[str, bool]:
 	if limit_chars <= 0 or len(content) <= limit_chars:
 		return content, False
 	return content[:limit_chars] + note, True
+
+
+_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+
+
+def referenced_message_ids(references: str | None) -> list[str]:
+	"""Message-IDs of a References header, newest first (the order replies are most likely to match)."""
+	return list(reversed(_MESSAGE_ID.findall(references or "")))
