@@ -110,7 +110,8 @@ def start_issue_from_email(issue, comm) -> None:
 	issue.raised_by_name = issue.raised_by_name or comm.sender_full_name
 	issue.description = issue.description or comm.content or comm.text_content
 	issue.contact = issue.contact or contact_of(comm.sender)
-	issue.language = issue.language or language_of(comm.subject, comm.content or comm.text_content)
+	# what the email is written in, over a default the new document took from the site's settings
+	issue.language = language_of(comm.subject, comm.content or comm.text_content) or issue.language
 	save_as_server(issue, ignore_permissions=True)
 
 

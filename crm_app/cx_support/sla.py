@@ -101,12 +101,19 @@ def rule_of(policy, issue) -> clock.PolicyRule:
 		priorities={row.priority for row in policy.targets},
 		customers={policy.customer} if policy.customer else (),
 		customer_groups={policy.customer_group} if policy.customer_group else (),
-		territories={policy.territory} if policy.territory else (),
+		territories={policy.territory}
+		if policy.territory and not is_root_territory(policy.territory)
+		else (),
 		issue_types={policy.issue_type} if policy.issue_type else (),
 		condition=condition,
 		default=bool(policy.default_policy),
 		order=policy.apply_order or 0,
 	)
+
+
+def is_root_territory(territory: str) -> bool:
+	"""The tree's root (All Territories, which ERPNext also sets as every user's default) means any."""
+	return not frappe.db.get_value("CX Territory", territory, "parent_cx_territory", cache=True)
 
 
 def territory_with_ancestors(territory: str | None) -> list[str]:
