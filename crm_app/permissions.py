@@ -24,6 +24,7 @@ import frappe
 from frappe import _
 from frappe.query_builder import Criterion, Parameter
 from frappe.query_builder.functions import Count, Min
+from frappe.utils import cint
 from pypika.terms import Term
 
 from crm_app.utils import OWNER_FIELD
@@ -37,13 +38,24 @@ ASSIGNABLE = ("CX Lead", "CX Opportunity", "CX Customer")
 def is_restricted(user: str, doctype: str | None = None) -> bool:
 	if user == "Administrator":
 		return False
-	if not frappe.db.get_single_value("CX Settings", "restrict_sales_users", cache=True):
+	if not restriction_on():
 		return False
 	doctype = CHILD_TABLES.get(doctype, doctype)
 	roles = set(frappe.get_roles(user))
 	if doctype in SUPPORT_DOCTYPES and "Support Team" in roles:
 		return False
 	return "Sales User" in roles and not roles & MANAGER_ROLES
+
+
+def restriction_on() -> bool:
+	"""Restrict Sales Users (CX Settings), read straight from `tabSingles`: every list, form, link search
+	and report asks, and Frappe's `get_single_value` loads the settings' whole meta from Redis to cast
+	one Check (2 ms of a 15 ms list request in the load test's profile)."""
+	value = frappe.db.sql(
+		"select `value` from `tabSingles` where `doctype` = %s and `field` = %s",
+		("CX Settings", "restrict_sales_users"),
+	)
+	return bool(value and cint(value[0][0]))
 
 
 # -- the rules ---------------------------------------------------------------------------------------
