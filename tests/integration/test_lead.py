@@ -35,3 +35,19 @@ class TestLead(CXTestCase):
 	def test_converted_status_cannot_be_typed(self):
 		with self.assertRaises(LeadNotConvertibleError):
 			make_lead(status="Converted")
+
+
+class TestLeadLinkSearch(CXTestCase):
+	def test_matches_on_any_column_merged_in_name_order_and_paged(self):
+		"""Each column is read on its own, in index order, as far as the page needs; the matches merge."""
+		from crm_app.queries import lead_query
+
+		by_email = make_lead(first_name="Zoe", last_name="Quill", email="qxsearch.zoe@example.com").name
+		by_name = make_lead(first_name="Qxsearch", last_name="Adams").name
+		by_company = make_lead(first_name="Bob", last_name="Quill", organization_name="Qxsearch Ltd").name
+		make_lead(first_name="Other", last_name="Person")
+		rows = lead_query("CX Lead", "qxsearch", "name", 0, 10, None)
+		self.assertEqual([row[0] for row in rows], [by_company, by_name, by_email])  # Bob, Qxsearch, Zoe
+		self.assertEqual([row[0] for row in lead_query("CX Lead", "qxsearch", "name", 1, 1, None)], [by_name])
+		only_new = lead_query("CX Lead", "qxsearch", "name", 0, 10, {"first_name": "Zoe"})
+		self.assertEqual([row[0] for row in only_new], [by_email])
