@@ -38,13 +38,13 @@ ASSIGNABLE = ("CX Lead", "CX Opportunity", "CX Customer")
 def is_restricted(user: str, doctype: str | None = None) -> bool:
 	if user == "Administrator":
 		return False
-	if not restriction_on():
-		return False
 	doctype = CHILD_TABLES.get(doctype, doctype)
-	roles = set(frappe.get_roles(user))
+	roles = set(frappe.get_roles(user))  # cached for the request: asked before the setting's read
 	if doctype in SUPPORT_DOCTYPES and "Support Team" in roles:
 		return False
-	return "Sales User" in roles and not roles & MANAGER_ROLES
+	if "Sales User" not in roles or roles & MANAGER_ROLES:
+		return False
+	return restriction_on()
 
 
 def restriction_on() -> bool:
