@@ -46,6 +46,8 @@ from pathlib import Path
 
 import frappe
 
+from crm_app.cx_support import sla
+
 ISSUE_PREFIX, LOG_PREFIX = "CX-ISS-BENCH-", "CX-ISL-BENCH-"
 AGENTS = tuple(f"bench.agent{number:02d}@example.com" for number in range(1, 51))
 POLICY = "Bench Desk Standard"
@@ -108,16 +110,7 @@ PREPARED = (
 	"status",
 	"opened_on",
 	"first_responded_on",
-	"sla_policy",
-	"sla_status",
-	"response_by",
-	"response_at_risk_on",
-	"response_status",
-	"resolution_by",
-	"resolution_at_risk_on",
-	"resolution_status",
-	"on_hold_since",
-	"sla_next_check_on",  # sampled() and the scenarios read these two last ones by position
+	*sla.SLA_FIELDS,  # ends with sla_next_check_on: sampled() and the scenarios read the last two by position
 	"sla_alerts_sent",
 )
 
@@ -456,7 +449,6 @@ def prepared_rows(names: list[str], t0: datetime, policy_name: str) -> dict[str,
 	- backlog: as saves leave it when no run has sent anything yet (a policy just applied to the open
 	  issues, or the scheduler down for days): every unfulfilled target still has an alert to come."""
 	from crm_app.core.service import escalation
-	from crm_app.cx_support import sla
 
 	policy, calendar = sla.calendar_of(policy_name)
 	priorities = dict(
@@ -662,7 +654,6 @@ def run_job(now: datetime) -> tuple[int, float, int]:
 def breakdown() -> Iterator[dict]:
 	"""Seconds spent in each part of the job, by wrapping what it calls."""
 	from crm_app.core.service import escalation
-	from crm_app.cx_support import sla
 
 	spent: dict[str, float] = {}
 	patches = []
@@ -741,7 +732,6 @@ def scenario(label: str, rows: list[tuple], now: datetime, sample: int | None = 
 
 
 def escalation_figures(total: int, open_count: int, worst_budget: float, profile: bool) -> None:
-	from crm_app.cx_support import sla
 
 	frappe.set_user("Administrator")  # as the scheduler runs it
 	policy = ensure_policy()
