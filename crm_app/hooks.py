@@ -222,6 +222,8 @@ scheduler_events = {
 		# figures catch up with bulk loads that bypass the documents.
 		"crm_app.scoring.nightly_rescore",
 		"crm_app.campaigns.refresh_all_campaign_rollups",
+		# Restricted users' lists are planned from these (crm_app/db_statistics.py).
+		"crm_app.db_statistics.refresh_optimizer_statistics",
 	],
 }
 

@@ -50,12 +50,21 @@ def is_restricted(user: str, doctype: str | None = None) -> bool:
 def restriction_on() -> bool:
 	"""Restrict Sales Users (CX Settings), read straight from `tabSingles`: every list, form, link search
 	and report asks, and Frappe's `get_single_value` loads the settings' whole meta from Redis to cast
-	one Check (2 ms of a 15 ms list request in the load test's profile)."""
+	one Check (2 ms of a 15 ms list request in the load test's profile). A web request reads it once
+	(it asked twice or more: 2 % of the load test's server time); `frappe.local` ends with the request.
+	Jobs, tests and the console read it each time, as they may change it."""
+	request = getattr(frappe.local, "request", None)
+	read = getattr(frappe.local, "cx_restriction_on", None)
+	if request is not None and read and read[0] is request:
+		return read[1]
 	value = frappe.db.sql(
 		"select `value` from `tabSingles` where `doctype` = %s and `field` = %s",
 		("CX Settings", "restrict_sales_users"),
 	)
-	return bool(value and cint(value[0][0]))
+	restricted = bool(value and cint(value[0][0]))
+	if request is not None:
+		frappe.local.cx_restriction_on = (request, restricted)
+	return restricted
 
 
 # -- the rules ---------------------------------------------------------------------------------------

@@ -238,6 +238,9 @@ def main() -> None:
 	parser.add_argument("--minutes", type=float, default=5)
 	parser.add_argument("--pause", default="3,10", help="seconds between one person's actions: min,max")
 	parser.add_argument("--saturate", action="store_true", help="no pauses; raise users until p95 > 1 s")
+	parser.add_argument(
+		"--steps", default="5,10,20,40,80,160", help="user counts the saturation run tries, in order"
+	)
 	parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
 	parser.add_argument("--rq-workers", type=int, default=2)
 	parser.add_argument("--port", type=int, default=8091)
@@ -263,7 +266,7 @@ def main() -> None:
 			).returncode
 		else:
 			held = None
-			for users in (5, 10, 20, 40, 80, 160):
+			for users in (int(step) for step in args.steps.split(",")):
 				rows = swarm(args, users_file, out_dir, users, 60, "0,0", f"saturate-{users}")
 				report(f"{users} users without pauses, 60 s", rows)
 				total = next(row for row in rows if row["name"] == "Aggregated")

@@ -112,3 +112,59 @@ class TestRestrictedSalesUsers(CXTestCase):
 		names = {row.name for row in rows}
 		self.assertIn(own.name, names)
 		self.assertNotIn(other.name, names)
+
+
+class TestRestrictedListPlans(CXTestCase):
+	"""What lets MariaDB read a restricted user's own records instead of every record of a status."""
+
+	def index_columns(self, doctype: str, index: str) -> list[str]:
+		rows = frappe.db.sql(
+			"select column_name from information_schema.statistics where table_schema = database() "
+			"and table_name = %s and index_name = %s order by seq_in_index",
+			(f"tab{doctype}", index),
+		)
+		return [row[0] for row in rows]
+
+	def test_owner_and_assignee_ranges_are_indexed_by_status(self):
+		for doctype, owner in (("CX Lead", "lead_owner"), ("CX Opportunity", "opportunity_owner")):
+			self.assertEqual(self.index_columns(doctype, "owner_status_index"), [owner, "status", "modified"])
+			self.assertEqual(
+				self.index_columns(doctype, "assignee_status_index"), ["assigned_user", "status", "modified"]
+			)
+
+	def test_the_nightly_statistics_cover_every_large_table(self):
+		from crm_app.db_statistics import ANALYZE_STATEMENTS, refresh_optimizer_statistics
+
+		self.assertIn("crm_app.db_statistics.refresh_optimizer_statistics", frappe.get_hooks("scheduler_events")["daily_long"])
+		self.assertEqual(refresh_optimizer_statistics(), {doctype: "OK" for doctype in ANALYZE_STATEMENTS})
+
+
+class TestRestrictionReadOncePerRequest(CXTestCase):
+	def setUp(self):
+		super().setUp()
+		self.found_request = getattr(frappe.local, "request", AttributeError)
+
+	def tearDown(self):
+		if self.found_request is AttributeError:
+			del frappe.local.request  # unbound outside a web request, as the test found it
+		else:
+			frappe.local.request = self.found_request
+		super().tearDown()
+
+	def test_a_request_reads_the_setting_once_and_the_next_request_afresh(self):
+		from unittest.mock import patch
+
+		from crm_app import permissions
+
+		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
+		frappe.local.request = object()  # a web request in flight
+		with patch.object(frappe.db, "sql", wraps=frappe.db.sql) as sql:
+			self.assertTrue(permissions.restriction_on())
+			self.assertTrue(permissions.restriction_on())
+		self.assertEqual(sql.call_count, 1)
+		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 0)
+		frappe.local.request = object()  # the next request
+		self.assertFalse(permissions.restriction_on())
+		frappe.local.request = None  # a job or the console: read each time
+		frappe.db.set_single_value("CX Settings", "restrict_sales_users", 1)
+		self.assertTrue(permissions.restriction_on())

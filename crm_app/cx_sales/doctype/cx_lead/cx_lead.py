@@ -99,3 +99,8 @@ def add_list_indexes(doctype: str, owner_field: str) -> None:
 	# status_access_index at a million leads.
 	frappe.db.add_index(doctype, ["status"], "status_count_index")
 	frappe.db.add_index(doctype, [owner_field, "modified"])
+	# A restricted user's list, count or report reads one person's records: MariaDB unions these two
+	# ranges (index_merge) instead of walking every record of a status for the few that are his. A
+	# user with no lead in a status waited 95 ms for an empty list at 100,000 leads; now 0.04 ms.
+	frappe.db.add_index(doctype, [owner_field, "status", "modified"], "owner_status_index")
+	frappe.db.add_index(doctype, ["assigned_user", "status", "modified"], "assignee_status_index")
