@@ -1,17 +1,30 @@
-"""Campaign figures shown on the form and the list: leads, opportunities, won and invoiced amounts.
+"""Campaign figures shown on the form and the list: members, responses, leads, opportunities, won and
+invoiced amounts, what the campaign cost per lead and per won deal, its ROI, and the won amount credited
+to it by first and last touch attribution.
 
-A lead or opportunity that joins, leaves or changes within a campaign queues a refresh of that campaign
-(deduplicated per campaign, after commit), so a burst of saves costs one count per campaign; a daily job
-recounts every campaign in three set-based statements, which also covers bulk loads that bypass the
-documents. The won amount is in the reporting currency (crm_app/money.py).
+A lead or opportunity that joins, leaves or changes within a campaign, or a touch recorded for it
+(crm_app/cx_marketing/results.py), queues a refresh of that campaign (deduplicated per campaign, after
+commit), so a burst of saves costs one count per campaign; attribution, where a new touch of one
+campaign can take a deal from another, is recounted for every campaign by one deduplicated job on the
+long queue. A daily job recounts every campaign with one GROUP BY per figure, which also covers bulk
+loads that bypass the documents. Amounts are in the reporting currency (crm_app/money.py); the
+campaign's cost is converted to it at the latest Currency Exchange rate where its currency differs.
 """
 
 import frappe
-from frappe.query_builder import Case
-from frappe.query_builder.functions import Count, Sum
+from frappe.utils import flt, getdate
 
+from crm_app.core.marketing.attribution import CAPTURED, FIRST_TOUCH, LAST_TOUCH, RESPONSE_TYPES
+from crm_app.core.marketing.results import campaign_ratios
 from crm_app.core.pipeline import WON
-from crm_app.money import reporting_currency
+from crm_app.money import exchange_rate, reporting_currency
+from crm_app.utils import erpnext_installed
+
+CAMPAIGN = "CX Campaign"
+ATTRIBUTION_JOB = "crm_app:campaign_attribution"
+# Fixed WHERE fragments (no values in them): one campaign list, or every campaign.
+SOME, ALL = "in %(campaigns)s", "is not null"
+CAPTURED_ONLY = "and touch.touch_type = %(captured)s"
 
 
 def queue_campaign_refresh(*campaigns: str | None) -> None:
@@ -24,52 +37,181 @@ def queue_campaign_refresh(*campaigns: str | None) -> None:
 			deduplicate=True,
 			enqueue_after_commit=True,
 		)
+	if any(campaigns):
+		frappe.enqueue(
+			"crm_app.campaigns.refresh_attribution",
+			queue="long",
+			job_id=ATTRIBUTION_JOB,
+			deduplicate=True,
+			enqueue_after_commit=True,
+		)
 
 
 def refresh_campaign_rollups(campaigns: list[str]) -> None:
-	"""Recount the given campaigns: one indexed count per doctype and campaign."""
-	lead, opportunity = frappe.qb.DocType("CX Lead"), frappe.qb.DocType("CX Opportunity")
-	for campaign in campaigns:
-		if not frappe.db.exists("CX Campaign", campaign):
-			continue
-		leads = frappe.qb.from_(lead).select(Count("*")).where(lead.campaign == campaign).run()[0][0]
-		deals, won, invoiced = (
-			frappe.qb.from_(opportunity)
-			.select(
-				Count("*"),
-				Sum(Case().when(opportunity.status == WON, opportunity.base_amount).else_(0)),
-				Sum(opportunity.invoiced_amount),
-			)
-			.where(opportunity.campaign == campaign)
-			.run()[0]
-		)
-		frappe.db.set_value(
-			"CX Campaign",
-			campaign,
-			{
-				"leads_count": leads or 0,
-				"opportunities_count": deals or 0,
-				"won_amount": won or 0,
-				"invoiced_amount": invoiced or 0,
-				"base_currency": reporting_currency(),
-			},
-			update_modified=False,
-		)
+	"""Recount the given campaigns: indexed GROUP BYs restricted to them."""
+	campaigns = [c for c in campaigns if c and frappe.db.exists(CAMPAIGN, c)]
+	if campaigns:
+		write_figures(campaign_figures(campaigns))
 
 
 def refresh_all_campaign_rollups() -> None:
-	"""Scheduled daily: every campaign at once, each figure by one GROUP BY joined back."""
-	frappe.db.sql(
-		"""update `tabCX Campaign` campaign
-		left join (select campaign, count(*) as leads from `tabCX Lead`
-			where campaign is not null group by campaign) lead on lead.campaign = campaign.name
-		left join (select campaign, count(*) as deals,
-				sum(if(status = %(won)s, base_amount, 0)) as won, sum(invoiced_amount) as invoiced
-			from `tabCX Opportunity`
-			where campaign is not null group by campaign) deal on deal.campaign = campaign.name
-		set campaign.base_currency = %(currency)s, campaign.leads_count = ifnull(lead.leads, 0),
-			campaign.opportunities_count = ifnull(deal.deals, 0),
-			campaign.won_amount = ifnull(deal.won, 0), campaign.invoiced_amount = ifnull(deal.invoiced, 0)""",
-		{"won": WON, "currency": reporting_currency()},
-	)
+	"""Scheduled daily: every campaign's figures and attribution, each figure by one GROUP BY."""
+	recount_all_campaigns()
 	frappe.db.commit()
+
+
+def recount_all_campaigns() -> None:
+	write_figures(campaign_figures(None))
+	recount_attribution()
+
+
+def refresh_attribution() -> None:
+	"""The deduplicated job: first and last touch won amounts of every campaign."""
+	recount_attribution()
+	frappe.db.commit()
+
+
+def recount_attribution() -> None:
+	"""First and last touch won amounts of every campaign (crm_app/cx_marketing/results.py)."""
+	from crm_app.cx_marketing.results import credited_amounts
+
+	first, last = credited_amounts(FIRST_TOUCH), credited_amounts(LAST_TOUCH)
+	table = frappe.qb.DocType(CAMPAIGN)
+	frappe.qb.update(table).set(table.first_touch_won_amount, 0).set(table.last_touch_won_amount, 0).where(
+		(table.first_touch_won_amount != 0) | (table.last_touch_won_amount != 0)
+	).run()
+	values = {
+		campaign: {
+			"first_touch_won_amount": first.get(campaign, {}).get("won_amount", 0),
+			"last_touch_won_amount": last.get(campaign, {}).get("won_amount", 0),
+		}
+		for campaign in {*first, *last}
+	}
+	frappe.db.bulk_update(CAMPAIGN, values, chunk_size=500, update_modified=False)
+
+
+def campaign_figures(campaigns: list[str] | None) -> dict[str, dict]:
+	"""Every stored figure of the campaigns (None: all), by campaign."""
+	scope = SOME if campaigns else ALL
+	values = {"campaigns": tuple(campaigns or ()), "won": WON, "responses": tuple(RESPONSE_TYPES)}
+	values["captured"] = CAPTURED
+	names = campaigns or frappe.get_all(CAMPAIGN, pluck="name")
+	figures = {name: _empty_figures() for name in names}
+
+	def add(rows, *fields):
+		for campaign, *numbers in rows:
+			if campaign in figures:
+				for field, number in zip(fields, numbers, strict=True):
+					figures[campaign][field] += flt(number)
+
+	# {scope} is SOME or ALL, fixed fragments; every value is a parameter.
+	add(
+		frappe.db.sql(
+			f"select campaign, count(*) from `tabCX Lead` where campaign {scope} group by campaign", values
+		),
+		"leads_count",
+	)
+	add(
+		frappe.db.sql(
+			f"""select campaign, count(*), sum(status = %(won)s), sum(if(status = %(won)s, base_amount, 0)),
+				sum(invoiced_amount)
+			from `tabCX Opportunity` where campaign {scope} group by campaign""",
+			values,
+		),
+		"opportunities_count",
+		"won_count",
+		"won_amount",
+		"invoiced_amount",
+	)
+	# Members: the distinct people touched, and the leads of the campaign it never touched; responses:
+	# the touches where the person acted, and the leads of the campaign without their stored Captured
+	# touch (entered before touches were recorded, or by hand), which came in through it all the same.
+	add(
+		frappe.db.sql(
+			f"""select campaign, count(distinct reference_doctype, reference_name),
+				sum(touch_type in %(responses)s)
+			from `tabCX Campaign Touch` where campaign {scope} group by campaign""",
+			values,
+		),
+		"members_count",
+		"responses_count",
+	)
+	for field, only_captured in (("members_count", ""), ("responses_count", CAPTURED_ONLY)):
+		# {only_captured} is empty or a fixed condition. The index is forced: MariaDB probed the touches by
+		# campaign (every touch of the campaign for each lead: minutes at 300,000 touches).
+		add(
+			frappe.db.sql(
+				f"""select lead.campaign, count(*) from `tabCX Lead` lead
+				where lead.campaign {scope} and not exists (
+					select 1 from `tabCX Campaign Touch` touch force index (reference_touched_on_index)
+					where touch.reference_doctype = 'CX Lead'
+						and touch.reference_name = lead.name and touch.campaign = lead.campaign {only_captured})
+				group by lead.campaign""",
+				values,
+			),
+			field,
+		)
+	_add_ratios(figures)
+	return figures
+
+
+def _empty_figures() -> dict:
+	return dict.fromkeys(
+		(
+			"members_count",
+			"responses_count",
+			"leads_count",
+			"opportunities_count",
+			"won_count",
+			"won_amount",
+			"invoiced_amount",
+		),
+		0.0,
+	)
+
+
+def _add_ratios(figures: dict[str, dict]) -> None:
+	currency, today, with_books = reporting_currency(), getdate(), erpnext_installed()
+	table = frappe.qb.DocType(CAMPAIGN)
+	costs = (
+		frappe.qb.from_(table)
+		.select(table.name, table.currency, table.actual_cost)
+		.where(table.name.isin(list(figures) or [""]))
+		.run()
+	)
+	for name, cost_currency, actual_cost in costs:
+		row = figures[name]
+		base_cost = to_reporting_currency(actual_cost, cost_currency, currency, today)
+		ratios = campaign_ratios(
+			actual_cost=base_cost or 0.0,
+			won_amount=row["won_amount"],
+			invoiced_amount=row["invoiced_amount"] if with_books else None,
+			leads=int(row["leads_count"]),
+			won_deals=int(row["won_count"]),
+		)
+		row.update(
+			base_currency=currency,
+			base_actual_cost=base_cost,
+			roi_percent=ratios.roi_percent,
+			invoiced_roi_percent=ratios.invoiced_roi_percent,
+			cost_per_lead=ratios.cost_per_lead,
+			cost_per_won_deal=ratios.cost_per_won_deal,
+		)
+
+
+def to_reporting_currency(amount, currency: str | None, reporting: str, on) -> float | None:
+	"""`amount` of a campaign (its budget or cost) in the reporting currency; None without a rate."""
+	if not amount:
+		return 0.0
+	rate = exchange_rate(currency or reporting, reporting, on)
+	return round(flt(amount) * rate[0], 2) if rate else None
+
+
+def write_figures(figures: dict[str, dict]) -> None:
+	# Frappe's number columns are NOT NULL: an unknown ratio is stored as 0 and the form hides it
+	# (depends_on) where it means nothing (no cost, no leads, no won deal).
+	values = {
+		name: {field: 0 if value is None else value for field, value in row.items()}
+		for name, row in figures.items()
+	}
+	frappe.db.bulk_update(CAMPAIGN, values, chunk_size=500, update_modified=False)

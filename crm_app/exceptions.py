@@ -165,3 +165,44 @@ class RatingNotAwaitedError(CXValidationError):
 
 class RatingInputError(CXValidationError):
 	"""A rating outside 1-5 or a comment over 2,000 characters."""
+
+
+class InvalidSegmentRuleError(CXValidationError):
+	"""A segment or trigger rule on a field its record type does not have (or may not use), with an operator
+	Frappe does not know, or with a value of the wrong type for the field."""
+
+
+class InvalidTouchError(CXValidationError):
+	"""A campaign touch of a kind that does not exist, on no record, or for a campaign that does not exist."""
+
+
+# Marketing triggers (crm_app/cx_marketing/triggers.py).
+class TriggerActionError(CXValidationError):
+	"""A trigger action that cannot run as set up: no recipient, no assignee, no template, a template
+	sent from a record type without an email address, an action the record type cannot take."""
+
+
+class TriggerNeedsERPNextError(TriggerActionError):
+	"""A Pricing Rule or Coupon Code action on a site without ERPNext, or naming a Pricing Rule it lacks."""
+
+
+# Campaign email (crm_app/cx_marketing/sends.py).
+class CampaignEmailError(CXValidationError):
+	"""A campaign email that cannot be sent as it is: no steps, a template that does not compile, no
+	sending account, a bad send window or time zone."""
+
+
+class CampaignEmailStateError(CXValidationError):
+	"""Started while already sending or sent, or paused while not sending: refused, nothing queued twice."""
+
+
+# Lead capture from the website and email (crm_app/cx_marketing/capture.py).
+class LeadCaptureRefusedError(CXValidationError):
+	"""A guest's lead refused by the spam check (honeypot, too fast, links, known advertising) or a
+	submission the form does not allow (editing a record, a field the form does not have)."""
+
+
+class LeadCaptureRateLimitedError(LeadCaptureRefusedError):
+	"""Too many leads from one address in a short time."""
+
+	http_status_code = 429

@@ -246,3 +246,53 @@ jinja = {
 		"crm_app.cx_support.notifications.cx_issue_email_subject",
 	]
 }
+
+# Marketing (crm_app/cx_marketing). Each part keeps its wiring in its own block below.
+# - lead capture (capture.py):
+# every Web Form on CX Lead posts through capture.accept_web_form (rate limit, spam check, the form's own
+# fields, an exact duplicate completes the open lead); a guest never loads a record through a form; the
+# form page gets the UTM/honeypot/stamp script, and every website page keeps the first landing's UTM values;
+# email: a lead from an email splits the sender's name, a known sender's email threads onto their open lead;
+# a captured lead's possible duplicates are noted on it, and its owner is the user a rule assigns it to.
+override_whitelisted_methods["frappe.website.doctype.web_form.web_form.accept"] = (
+	"crm_app.cx_marketing.capture.accept_web_form"
+)
+override_whitelisted_methods["frappe.website.doctype.web_form.web_form.get_form_data"] = (
+	"crm_app.cx_marketing.capture.get_form_data"
+)
+update_website_context = ["crm_app.cx_marketing.capture.add_form_script"]
+web_include_js = ["/assets/crm_app/js/utm_capture.js"]
+_also_on(
+	"CX Lead",
+	("before_insert", "crm_app.cx_marketing.capture.before_lead_insert"),
+	("validate", "crm_app.cx_marketing.capture.validate_lead"),
+	("after_insert", "crm_app.cx_marketing.capture.after_lead_insert"),
+)
+_also_on("Communication", ("before_insert", "crm_app.cx_marketing.capture.thread_onto_open_lead"))
+_also_on("ToDo", ("on_update", "crm_app.cx_marketing.capture.on_assignment"))
+# - segments (segments.py):
+# Segments marked Refresh Daily are resolved again every day (one long job per segment).
+scheduler_events["daily_long"].append("crm_app.cx_marketing.segments.refresh_auto_segments")
+# A deleted record leaves its segments with its stays (no stale email kept); members never block a delete.
+ignore_links_on_delete.append("CX Segment Member")
+for _doctype in ("CX Lead", "CX Customer", "Contact"):
+	_also_on(_doctype, ("on_trash", "crm_app.cx_marketing.segments.forget_member"))
+# - campaign email (sends.py):
+# Due sends start, the Email Queue's outcome reaches the send log, drip steps go on (every five minutes).
+scheduler_events["cron"].setdefault("*/5 * * * *", []).append("crm_app.cx_marketing.sends.run_due_sends")
+# A reply to a campaign email marks its member Replied; a delivery failure report, Bounced.
+_also_on("Communication", ("after_insert", "crm_app.cx_marketing.sends.on_communication"))
+# The send log never blocks deleting a member.
+ignore_links_on_delete.append("CX Campaign Email Recipient")
+# - campaign results and attribution (results.py):
+# A person's touches go with them (deleted record, no stale email kept); they never block a delete.
+ignore_links_on_delete.append("CX Campaign Touch")
+for _doctype in ("CX Lead", "CX Customer", "Contact"):
+	_also_on(_doctype, ("on_trash", "crm_app.cx_marketing.results.forget_touches"))
+# - triggers (triggers.py):
+# Enabled triggers are evaluated in bulk every quarter hour (one long job per trigger, never two at once).
+scheduler_events["cron"].setdefault("*/15 * * * *", []).append(
+	"crm_app.cx_marketing.triggers.evaluate_enabled_triggers"
+)
+# A trigger's log keeps what was done for a record, and never blocks deleting the record.
+ignore_links_on_delete.append("CX Trigger Log")

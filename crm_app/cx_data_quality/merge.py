@@ -39,6 +39,9 @@ DATA_REFERENCES = (
 # The app's own bookkeeping about records: recomputed or kept as history, never moved.
 NOT_MOVED = frozenset(
 	{"CX Duplicate Key", "CX Duplicate Member", LOG_DOCTYPE, "CX Merge Log Row", "Deleted Document"}
+	# a segment keeps one live stay per record: the merged record's stays go with it (on_trash), the
+	# kept record stays in its own segments and joins the others at their next resolution
+	| {"CX Segment Member"}
 )
 # Fields a person may take from a merged record; the rest are the system's.
 NOT_CHOOSABLE = frozenset(

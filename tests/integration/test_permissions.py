@@ -135,7 +135,10 @@ class TestRestrictedListPlans(CXTestCase):
 	def test_the_nightly_statistics_cover_every_large_table(self):
 		from crm_app.db_statistics import ANALYZE_STATEMENTS, refresh_optimizer_statistics
 
-		self.assertIn("crm_app.db_statistics.refresh_optimizer_statistics", frappe.get_hooks("scheduler_events")["daily_long"])
+		self.assertIn(
+			"crm_app.db_statistics.refresh_optimizer_statistics",
+			frappe.get_hooks("scheduler_events")["daily_long"],
+		)
 		self.assertEqual(refresh_optimizer_statistics(), {doctype: "OK" for doctype in ANALYZE_STATEMENTS})
 
 

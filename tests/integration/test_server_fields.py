@@ -29,6 +29,10 @@ SERVER_ONLY = {
 	"CX Duplicate Group",
 	"CX Merge Log",
 	"CX Search Posting",
+	"CX Campaign Touch",
+	"CX Trigger Log",
+	"CX Segment Member",
+	"CX Campaign Email Recipient",
 }
 
 
@@ -46,6 +50,12 @@ def unique(prefix: str) -> str:
 	return f"{prefix} {frappe.generate_hash(length=6)}"
 
 
+def email_template() -> str:
+	name = unique("Template")
+	frappe.get_doc({"doctype": "Email Template", "name": name, "subject": "Hi", "response": "Hi"}).insert()
+	return name
+
+
 FACTORIES = {
 	"CX Call Log": lambda: {
 		"reference_doctype": "CX Lead",
@@ -57,6 +67,45 @@ FACTORIES = {
 	"CX Article Category": lambda: {"category_name": unique("Category")},
 	"CX Search Posting": lambda: {"source_doctype": "CX Article", "document": "x", "term": "t", "tf": 1},
 	"CX Campaign": lambda: {"campaign_name": unique("Campaign")},
+	"CX Segment": lambda: {"segment_name": unique("Segment"), "segment_of": "CX Lead", "filters_json": "[]"},
+	"CX Segment Member": lambda: {
+		"segment": link_target("CX Segment"),
+		"member_doctype": "CX Lead",
+		"member_name": make_lead(first_name="Member").name,
+		"joined_on": "2026-01-01 00:00:00",
+	},
+	"CX Trigger": lambda: {
+		"trigger_name": unique("Trigger"),
+		"trigger_on": "CX Customer",
+		"filters_json": "[]",
+		"actions": [{"action_type": "Notify", "notify_record_owner": 1}],
+	},
+	"CX Trigger Log": lambda: {
+		"cx_trigger": link_target("CX Trigger"),
+		"reference_doctype": "CX Customer",
+		"reference_name": make_customer().name,
+		"condition_hash": unique("hash"),
+		"status": "Done",
+	},
+	"CX Campaign Email": lambda: {
+		"title": unique("Mail"),
+		"campaign": link_target("CX Campaign"),
+		"steps": [{"email_template": email_template()}],
+	},
+	"CX Campaign Email Recipient": lambda: {
+		"campaign_email": link_target("CX Campaign Email"),
+		"step": 1,
+		"member_doctype": "CX Lead",
+		"member_name": make_lead(first_name="Mailed").name,
+		"email": "mailed@example.com",
+		"status": "Queued",
+	},
+	"CX Campaign Touch": lambda: {
+		"campaign": link_target("CX Campaign"),
+		"reference_doctype": "CX Lead",
+		"reference_name": make_lead(first_name="Touched").name,
+		"touch_type": "Email Sent",
+	},
 	"CX Competitor": lambda: {"competitor_name": unique("Rival")},
 	"CX Customer": lambda: {"customer_name": unique("Customer")},
 	"CX Industry": lambda: {"industry_name": unique("Industry")},

@@ -1,0 +1,1 @@
+"""Marketing algorithms: segment rules, sends, attribution, triggers (plain Python, no frappe)."""

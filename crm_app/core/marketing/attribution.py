@@ -1,0 +1,85 @@
+"""Campaign touches and which campaign a won deal is credited to (plain Python, no frappe).
+
+A touch is a record's contact with a campaign (crm_app/cx_marketing/results.py writes them). A won deal
+is credited, whole, to one campaign: the first touch model picks the earliest touch of the deal's people
+before it was won, the last touch model the latest. Bounces and unsubscribes are recorded but never
+credited: a bounced email reached nobody, and an unsubscribe is not why anyone bought.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+CAPTURED = "Captured"
+EMAIL_SENT = "Email Sent"
+EMAIL_OPENED = "Email Opened"
+LINK_CLICKED = "Link Clicked"
+REPLIED = "Replied"
+UNSUBSCRIBED = "Unsubscribed"
+BOUNCED = "Bounced"
+TOUCH_TYPES = (CAPTURED, EMAIL_SENT, EMAIL_OPENED, LINK_CLICKED, REPLIED, UNSUBSCRIBED, BOUNCED)
+# The touches a campaign's "responses" count: the person acted (came in, clicked, answered).
+RESPONSE_TYPES = frozenset({REPLIED, CAPTURED, LINK_CLICKED})
+NOT_CREDITED = frozenset({UNSUBSCRIBED, BOUNCED})
+CREDITED_TYPES = tuple(kind for kind in TOUCH_TYPES if kind not in NOT_CREDITED)
+
+FIRST_TOUCH, LAST_TOUCH = "First Touch", "Last Touch"
+MODELS = (FIRST_TOUCH, LAST_TOUCH)
+
+
+class AttributionError(ValueError):
+	"""An attribution model or touch type that does not exist."""
+
+
+@dataclass(frozen=True)
+class Touch:
+	campaign: str
+	touched_on: datetime
+	touch_type: str = CAPTURED
+	# Insertion order of the stored touch (0 for a lead's campaign read as a touch): breaks ties of time.
+	sequence: int = 0
+	utm_source: str | None = None
+	utm_medium: str | None = None
+
+
+def check_touch_type(touch_type: str) -> str:
+	if touch_type not in TOUCH_TYPES:
+		raise AttributionError(
+			f"Unknown touch type {touch_type!r}: expected one of {', '.join(TOUCH_TYPES)}."
+		)
+	return touch_type
+
+
+def check_model(model: str) -> str:
+	if model not in MODELS:
+		raise AttributionError(f"Unknown attribution model {model!r}: expected {' or '.join(MODELS)}.")
+	return model
+
+
+def _order(touch: Touch) -> tuple:
+	# Same moment: the touch stored first came first; the campaign name settles the rest, so that the
+	# same touches always credit the same campaign.
+	return (touch.touched_on, touch.sequence, touch.campaign)
+
+
+def credited_touch(touches: Iterable[Touch], won_on: datetime, model: str) -> Touch | None:
+	"""The touch a deal won at `won_on` is credited to under `model`: the earliest (First Touch) or the
+	latest (Last Touch) creditable touch at or before `won_on`; None when there is none."""
+	check_model(model)
+	candidates = [t for t in touches if t.touch_type not in NOT_CREDITED and t.touched_on <= won_on]
+	if not candidates:
+		return None
+	return min(candidates, key=_order) if model == FIRST_TOUCH else max(candidates, key=_order)
+
+
+def credit_deals(
+	deals: Iterable[tuple[str, datetime, float]], touches_by_deal: dict[str, list[Touch]], model: str
+) -> dict[str, float]:
+	"""Won amount credited to each campaign under `model`; deals: (deal, won_on, amount)."""
+	check_model(model)
+	credited: dict[str, float] = {}
+	for deal, won_on, amount in deals:
+		touch = credited_touch(touches_by_deal.get(deal, ()), won_on, model)
+		if touch is not None:
+			credited[touch.campaign] = credited.get(touch.campaign, 0.0) + (amount or 0.0)
+	return credited

@@ -1,0 +1,1 @@
+"""CX Marketing: lead capture, segments, campaign email, campaign results, triggers."""

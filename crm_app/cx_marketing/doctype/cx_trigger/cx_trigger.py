@@ -1,0 +1,22 @@
+"""A rule "when <condition on a record> then <actions>", evaluated in bulk (crm_app/cx_marketing/triggers.py)."""
+
+import frappe
+from frappe.model.document import Document
+
+from crm_app.cx_marketing import triggers
+
+
+class CXTrigger(Document):
+	def validate(self):
+		self.validate_condition()
+		self.validate_actions()
+
+	def validate_condition(self):
+		self.condition_hash = triggers.validate_condition(self.trigger_on, self.filters_json)
+
+	def validate_actions(self):
+		triggers.validate_actions(self.trigger_on, self.actions)
+
+	def on_trash(self):
+		# The log only says what this trigger did: it goes with it, set-based (it may hold a million rows).
+		frappe.db.delete("CX Trigger Log", {"cx_trigger": self.name})
