@@ -55,13 +55,14 @@ function preview_dialog(frm) {
 		],
 		primary_action_label: __("Preview"),
 		primary_action(values) {
+			// a read: frappe.xcall would POST, which the GET-only method refuses
 			frappe
-				.xcall(
-					"crm_app.cx_marketing.sends.preview",
-					{ campaign_email: frm.doc.name, ...values },
-					"GET"
-				)
-				.then((r) => {
+				.call({
+					method: "crm_app.cx_marketing.sends.preview",
+					args: { campaign_email: frm.doc.name, ...values },
+					type: "GET",
+				})
+				.then(({ message: r }) => {
 					const frame = $(`<iframe style="width:100%;height:420px;border:1px solid var(--border-color)"></iframe>`);
 					dialog.fields_dict.preview_html.$wrapper
 						.empty()
