@@ -34,6 +34,7 @@ frappe_cmd() { (cd "$bench/sites" && "$bench/env/bin/python" -m frappe.utils.ben
 if [ ! -d "$bench/sites/$site" ]; then
 	apps=(--install-app crm_app)
 	[ -d "$bench/apps/erpnext" ] && [ "${WITH_ERPNEXT:-0}" = 1 ] && apps=(--install-app erpnext "${apps[@]}")
+	"$bench/env/bin/python" "$repo/scripts/forget_module_cache.py" "$bench" "$site"
 	frappe_cmd new-site "$site" --db-root-password "$root_password" --admin-password admin "${apps[@]}"
 fi
 frappe_cmd --site "$site" crm-demo-data --force

@@ -47,6 +47,7 @@ make_site() { # make_site NAME APPS...
 		echo "migrate failed on the kept site $site: recreating it"
 	fi
 	frappe_cmd drop-site "$site" --db-root-password "$root_password" --no-backup --force >/dev/null 2>&1 || true
+	"$bench/env/bin/python" "$repo/scripts/forget_module_cache.py" "$bench" "$site"
 	local install=()
 	for app in "$@"; do install+=(--install-app "$app"); done
 	echo "creating $site with: $*"
