@@ -1,5 +1,5 @@
 """Queue a campaign email's first step on a site and kill -9 this very process right after the N-th
-batch's commit, as a worker dies (tests/integration/test_marketing_sends.py). Run from the bench's sites
+batch's commit, as a worker dies (tests/integration/test_y_marketing_sends.py). Run from the bench's sites
 folder with the bench's python:
 
 	python crash_send.py SITE CAMPAIGN_EMAIL N BATCH

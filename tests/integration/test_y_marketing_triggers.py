@@ -1,4 +1,6 @@
 """Triggers that act (issue 11, item 5): fired once per record and condition, logged, with their actions."""
+# Named test_y_*: trigger runs commit (resumable jobs commit each batch), so these run after the suites that
+# count records, with the other committing tests (test_y_erpnext_books, test_y_resumable_jobs).
 
 import json
 import unittest

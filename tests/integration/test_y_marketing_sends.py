@@ -2,6 +2,8 @@
 skipped per list and no wider, a template failing for one member, started twice, a crash halfway,
 drip steps, replies and bounces, permissions. Queueing is the product: these tests read the Email Queue
 rows (nothing is sent)."""
+# Named test_y_*: sends commit (resumable jobs commit each batch), so these run after the suites that
+# count records, with the other committing tests (test_y_erpnext_books, test_y_resumable_jobs).
 
 import email
 import itertools
