@@ -235,7 +235,13 @@ def get_form_data(doctype: str, docname: str | None = None, web_form_name: str |
 	whole lead they sent)."""
 	if docname and (frappe.session.user == "Guest" or not _may_load_through_form(doctype, web_form_name)):
 		frappe.throw(_("Not permitted"), frappe.PermissionError)
-	return frappe_get_form_data(doctype, docname, web_form_name)
+	out = frappe_get_form_data(doctype, docname, web_form_name)
+	# Frappe finds the record itself for a single-entry form (edit-profile...) asked without a docname:
+	# judge the record it returns, not only the name asked for.
+	loaded = out.get("doc") if isinstance(out, dict) else None
+	if loaded and loaded.get("doctype") == LEAD and not frappe.has_permission(LEAD, "read"):
+		frappe.throw(_("Not permitted"), frappe.PermissionError)
+	return out
 
 
 def _may_load_through_form(doctype: str, web_form_name: str | None) -> bool:

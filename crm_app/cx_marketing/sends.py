@@ -30,6 +30,7 @@ from frappe.email.email_body import get_formatted_html
 from frappe.email.queue import get_unsubscribe_message
 from frappe.utils import cint, get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.verified_command import get_signed_params
+from jinja2.sandbox import SandboxedEnvironment
 
 from crm_app import jobs
 from crm_app.core.marketing.mail import SendClock, SendScheduleError, address, build_message, html_to_text
@@ -382,7 +383,10 @@ class SendPlan:
 			if ".__" in source:
 				frappe.throw(_("Template {0} is not allowed.").format(template.name), CampaignEmailError)
 		try:
-			return get_jenv().from_string(subject), get_jenv().from_string(body)
+			# a step's own subject is written by marketing users, who may not write Email Templates:
+			# rendered without Frappe's globals (frappe.db.sql...), in Jinja's sandbox
+			subject_env = SandboxedEnvironment() if row.subject else get_jenv()
+			return subject_env.from_string(subject), get_jenv().from_string(body)
 		except TemplateSyntaxError as error:
 			frappe.throw(
 				_("Template {0} has an error on line {1}: {2}").format(

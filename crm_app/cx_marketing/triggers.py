@@ -23,6 +23,7 @@ from frappe import _
 from frappe.query_builder import Criterion
 from frappe.query_builder.terms import ValueWrapper
 from frappe.utils import add_days, cint, escape_html, now_datetime, nowdate
+from jinja2.sandbox import SandboxedEnvironment
 from pypika.terms import ExistsCriterion, PseudoColumn
 
 from crm_app import jobs
@@ -557,7 +558,8 @@ def create_task(doc, action, step: core.Step, outcome: Outcome) -> None:
 				"allocated_to": assignee,
 				"reference_type": record_type,
 				"reference_name": name,
-				"description": frappe.render_template(description, {"doc": record}),
+				# written by marketing users: rendered without Frappe's globals, in Jinja's sandbox
+				"description": SandboxedEnvironment().from_string(description).render(doc=record),
 				"date": add_days(nowdate(), action.task_due_days) if action.task_due_days else None,
 				"assigned_by": doc.owner,
 			}

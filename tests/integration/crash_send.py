@@ -7,32 +7,10 @@ folder with the bench's python:
 Prints FINISHED only when nothing killed it.
 """
 
-import os
-import signal
 import sys
 
 import frappe
-
-
-def kill_after_batches(count: int) -> None:
-	"""SIGKILL right after the commit that follows the count-th saved cursor."""
-	from crm_app import jobs
-
-	saves = []
-	real_save, real_commit = jobs.save_progress, frappe.db.commit
-
-	def save(*args):
-		real_save(*args)
-		saves.append(args)
-
-	def commit(*args, **kwargs):
-		real_commit(*args, **kwargs)
-		if len(saves) >= count:
-			os.kill(os.getpid(), signal.SIGKILL)
-
-	jobs.save_progress = save
-	frappe.db.commit = commit
-
+from crash_job import kill_after_batches  # this script's folder is first on sys.path
 
 if __name__ == "__main__":
 	site, campaign_email, count, batch = sys.argv[1:5]

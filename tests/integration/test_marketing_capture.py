@@ -363,6 +363,10 @@ class TestGuestReadsNothing(CaptureCase):
 		try:
 			with self.assertRaises(frappe.PermissionError):
 				capture.get_form_data("CX Lead", lead.name, FORM)
+			# a single-entry form finds the visitor's own record without a name being asked for
+			frappe.db.set_value("Web Form", FORM, "allow_multiple", 0)
+			with self.assertRaises(frappe.PermissionError):
+				capture.get_form_data("CX Lead", web_form_name=FORM)
 			set_request(method="GET", path=f"/{FORM}/{lead.name}")
 			response = get_response()
 		finally:

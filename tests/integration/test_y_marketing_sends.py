@@ -481,6 +481,20 @@ class TestPermissions(SendCase):
 		frappe.set_user(user)
 		self.assertRaises(frappe.PermissionError, sends.preview, doc.name, "CX Lead", lead.name)
 
+	def test_a_steps_own_subject_cannot_reach_frappe(self):
+		"""Marketing users write a step's subject (not an Email Template): it renders without Frappe's
+		globals, so it cannot read the database through Preview or the queued mail."""
+		lead = self.lead("Ada")
+		doc = make_campaign_email(self.campaign, [(make_template("<p>Hi</p>"), 0)])
+		doc.steps[0].subject = "Hi {{ first_name }}{{ frappe }}"
+		doc.save()
+		self.assertEqual(sends.preview(doc.name, "CX Lead", lead.name)["subject"], "Hi Ada")
+		doc.steps[0].subject = "{{ frappe.db.sql('select name from __Auth') }}"
+		doc.save()
+		with self.assertRaises(Exception) as refused:
+			sends.preview(doc.name, "CX Lead", lead.name)
+		self.assertNotIn("Administrator", str(refused.exception))
+
 
 class TestCrashHalfway(CXTestCase):
 	"""A worker killed after two committed batches: the resume queues the rest, each member once.

@@ -469,3 +469,18 @@ class TestCouponWithERPNext(TriggerCase):
 		rule = self.pricing_rule(coupon_based=0)
 		with self.assertRaises(TriggerNeedsERPNextError):
 			make_trigger(actions=[{"action_type": "Create Coupon Code", "pricing_rule": rule}])
+
+
+class TestTriggerAuthor(CXTestCase):
+	def test_a_trigger_is_only_on_records_its_author_may_read(self):
+		"""The log names every matching record: a marketer without access to issues cannot probe them."""
+		user = make_user("trigger.author@example.com", "Marketing User")
+		self.assertFalse(frappe.has_permission("CX Issue", "read", user=user))
+		frappe.set_user(user)
+		with self.assertRaises(frappe.PermissionError):
+			make_trigger(
+				"Resolved issues",
+				trigger_on="CX Issue",
+				filters=[["CX Issue", "status", "=", "Resolved"]],
+				actions=[{"action_type": "Notify", "notify_record_owner": 1}],
+			)

@@ -8,6 +8,8 @@ from crm_app.cx_marketing import triggers
 
 class CXTrigger(Document):
 	def validate(self):
+		# the log names every matching record: only for a record type its author may read
+		frappe.has_permission(self.trigger_on, "read", throw=True)
 		self.validate_condition()
 		self.validate_actions()
 
