@@ -7,8 +7,10 @@ rows and send log, creates a new campaign email and runs its first step in this 
 background worker would (`crm_app.cx_marketing.sends.queue_step`: render, opt-out check, Email Queue +
 recipient + send log rows per member, one commit per batch of 500).
 
-Prints: seconds, emails queued per second, members skipped, peak resident memory of the process
-(getrusage), and the peak Python allocation (tracemalloc) of a separate 5,000-member sample.
+Prints: seconds, emails queued per second, members skipped, the average size of a queued mail (Email
+Queue.message), peak resident memory of the process (getrusage), the peak Python allocation
+(tracemalloc) of a separate 5,000-member sample, and the machine's load average before and after (the
+database and the process share the cores: compare runs on an idle machine).
 
 	CRM_APP_SITE=bench-send.localhost ~/frappe-bench/env/bin/python benchmarks/marketing_send.py [MEMBERS]
 """
@@ -149,6 +151,7 @@ def main() -> None:
 	seed(SAMPLE_CAMPAIGN, SAMPLE_PREFIX, SAMPLE)
 	clear_previous()
 	name = new_campaign_email(CAMPAIGN)
+	load_before = os.getloadavg()[0]
 	started = time.perf_counter()
 	totals = sends.queue_step(name, 1)
 	seconds = time.perf_counter() - started
@@ -166,6 +169,7 @@ def main() -> None:
 	print(f"emails/s: {queued / seconds:,.0f}")
 	print(f"average message: {float(size or 0) / 1024:.1f} KiB")
 	print(f"peak resident memory (process): {peak_rss_mb:,.0f} MiB")
+	print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 	# Python allocations of one run, on a smaller campaign (tracemalloc slows a run down several times)
 	sample = new_campaign_email(SAMPLE_CAMPAIGN)

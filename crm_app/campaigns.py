@@ -2,32 +2,46 @@
 invoiced amounts, what the campaign cost per lead and per won deal, its ROI, and the won amount credited
 to it by first and last touch attribution.
 
-A lead or opportunity that joins, leaves or changes within a campaign, or a touch recorded for it
-(crm_app/cx_marketing/results.py), queues a refresh of that campaign (deduplicated per campaign, after
-commit), so a burst of saves costs one count per campaign; attribution, where a new touch of one
-campaign can take a deal from another, is recounted for every campaign by one deduplicated job on the
-long queue. A daily job recounts every campaign with one GROUP BY per figure, which also covers bulk
-loads that bypass the documents. Amounts are in the reporting currency (crm_app/money.py); the
+A lead or opportunity whose change moves what a campaign counts (it joins or leaves the campaign, a deal
+is won or no longer won, a won deal's amount changes: crm_app/core/marketing/attribution.py), or a touch
+recorded for it (crm_app/cx_marketing/results.py), queues a refresh of that campaign (deduplicated per
+campaign, after commit), so a burst of saves costs one count per campaign and an ordinary save none.
+Attribution, where a new touch of one campaign can take a deal from another, is recounted only for the
+campaigns concerned (those touching the people of the won deals that changed), one deduplicated job per
+campaign on the long queue. A daily job recounts every campaign with one GROUP BY per figure, which also
+covers bulk loads that bypass the documents. Amounts are in the reporting currency (crm_app/money.py); the
 campaign's cost is converted to it at the latest Currency Exchange rate where its currency differs.
 """
 
 import frappe
 from frappe.utils import flt, getdate
 
-from crm_app.core.marketing.attribution import CAPTURED, FIRST_TOUCH, LAST_TOUCH, RESPONSE_TYPES
+from crm_app.core.marketing.attribution import (
+	CAPTURED,
+	FIRST_TOUCH,
+	LAST_TOUCH,
+	RESPONSE_TYPES,
+	DealState,
+	LeadState,
+	deal_moves_attribution,
+	deal_rollup_campaigns,
+	lead_moves_attribution,
+	lead_rollup_campaigns,
+)
 from crm_app.core.marketing.results import campaign_ratios
 from crm_app.core.pipeline import WON
 from crm_app.money import exchange_rate, reporting_currency
 from crm_app.utils import erpnext_installed
 
 CAMPAIGN = "CX Campaign"
-ATTRIBUTION_JOB = "crm_app:campaign_attribution"
+ATTRIBUTION_JOB = "crm_app:campaign_attribution"  # job id prefix, one job per campaign
 # Fixed WHERE fragments (no values in them): one campaign list, or every campaign.
 SOME, ALL = "in %(campaigns)s", "is not null"
 CAPTURED_ONLY = "and touch.touch_type = %(captured)s"
 
 
 def queue_campaign_refresh(*campaigns: str | None) -> None:
+	"""The counted figures of these campaigns (not attribution: queue_attribution_refresh)."""
 	for campaign in sorted({campaign for campaign in campaigns if campaign}):
 		frappe.enqueue(
 			"crm_app.campaigns.refresh_campaign_rollups",
@@ -37,14 +51,63 @@ def queue_campaign_refresh(*campaigns: str | None) -> None:
 			deduplicate=True,
 			enqueue_after_commit=True,
 		)
-	if any(campaigns):
+
+
+def queue_attribution_refresh(*campaigns: str | None) -> None:
+	"""The first and last touch amounts of these campaigns, one deduplicated job per campaign."""
+	for campaign in sorted({campaign for campaign in campaigns if campaign}):
 		frappe.enqueue(
 			"crm_app.campaigns.refresh_attribution",
+			campaigns=[campaign],
 			queue="long",
-			job_id=ATTRIBUTION_JOB,
+			job_id=f"{ATTRIBUTION_JOB}:{campaign}",
 			deduplicate=True,
 			enqueue_after_commit=True,
 		)
+
+
+def on_deal_change(before, after) -> None:
+	"""A deal saved (`before`: the document before the save, None when new) or deleted (`after` None):
+	queue what its change moves, nothing for a save that moves no figure."""
+	old, new = deal_state(before), deal_state(after)
+	queue_campaign_refresh(*deal_rollup_campaigns(old, new))
+	if deal_moves_attribution(old, new):
+		from crm_app.cx_marketing.results import campaigns_touching, deal_people
+
+		people = set().union(*(deal_people(state.lead, state.customer) for state in (old, new) if state))
+		queue_attribution_refresh(*campaigns_touching(people))
+
+
+def deal_state(doc) -> DealState | None:
+	if doc is None:
+		return None
+	return DealState(
+		campaign=doc.campaign or None,
+		won=doc.status == WON,
+		amount=flt(doc.base_amount),
+		closed_on=getdate(doc.closed_on) if doc.closed_on else None,
+		lead=doc.lead or None,
+		customer=doc.customer or None,
+	)
+
+
+def on_lead_change(name: str, before, after) -> None:
+	"""A lead saved or deleted (as on_deal_change): its campaign's counts when it joins or leaves it;
+	attribution when its campaign or customer changes and a deal of theirs is won."""
+	old, new = lead_state(before), lead_state(after)
+	queue_campaign_refresh(*lead_rollup_campaigns(old, new))
+	if lead_moves_attribution(old, new):
+		from crm_app.cx_marketing.results import attribution_scope
+
+		states = [state for state in (old, new) if state]
+		people = {("CX Lead", name)} | {("CX Customer", s.customer) for s in states if s.customer}
+		queue_attribution_refresh(*attribution_scope(people, also=[s.campaign for s in states]))
+
+
+def lead_state(doc) -> LeadState | None:
+	if doc is None:
+		return None
+	return LeadState(campaign=doc.campaign or None, customer=doc.customer or None)
 
 
 def refresh_campaign_rollups(campaigns: list[str]) -> None:
@@ -65,16 +128,20 @@ def recount_all_campaigns() -> None:
 	recount_attribution()
 
 
-def refresh_attribution() -> None:
-	"""The deduplicated job: first and last touch won amounts of every campaign."""
-	recount_attribution()
+def refresh_attribution(campaigns: list[str] | None = None) -> None:
+	"""The deduplicated job: first and last touch won amounts of these campaigns (None: every one)."""
+	recount_attribution(campaigns)
 	frappe.db.commit()
 
 
-def recount_attribution() -> None:
-	"""First and last touch won amounts of every campaign (crm_app/cx_marketing/results.py)."""
+def recount_attribution(campaigns: list[str] | None = None) -> None:
+	"""First and last touch won amounts of these campaigns, or of every campaign (None)
+	(crm_app/cx_marketing/results.py)."""
 	from crm_app.cx_marketing.results import credited_amounts
 
+	if campaigns is not None:
+		recount_campaigns_attribution(campaigns)
+		return
 	first, last = credited_amounts(FIRST_TOUCH), credited_amounts(LAST_TOUCH)
 	table = frappe.qb.DocType(CAMPAIGN)
 	frappe.qb.update(table).set(table.first_touch_won_amount, 0).set(table.last_touch_won_amount, 0).where(
@@ -86,6 +153,30 @@ def recount_attribution() -> None:
 			"last_touch_won_amount": last.get(campaign, {}).get("won_amount", 0),
 		}
 		for campaign in {*first, *last}
+	}
+	frappe.db.bulk_update(CAMPAIGN, values, chunk_size=500, update_modified=False)
+
+
+def recount_campaigns_attribution(campaigns: list[str]) -> None:
+	"""A deal credited to a campaign is one of the won deals of the people it touched: only those are
+	credited again, and only these campaigns' amounts written."""
+	from crm_app.cx_marketing.results import credited_amounts, won_deals_of_campaigns
+
+	campaigns = [c for c in campaigns if c and frappe.db.exists(CAMPAIGN, c)]
+	if not campaigns:
+		return
+	deals = won_deals_of_campaigns(campaigns)
+	first = last = {}
+	if deals:
+		deal = frappe.qb.DocType("CX Opportunity")
+		first = credited_amounts(FIRST_TOUCH, deal.name.isin(deals))
+		last = credited_amounts(LAST_TOUCH, deal.name.isin(deals))
+	values = {
+		campaign: {
+			"first_touch_won_amount": first.get(campaign, {}).get("won_amount", 0),
+			"last_touch_won_amount": last.get(campaign, {}).get("won_amount", 0),
+		}
+		for campaign in campaigns
 	}
 	frappe.db.bulk_update(CAMPAIGN, values, chunk_size=500, update_modified=False)
 

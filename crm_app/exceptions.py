@@ -206,3 +206,11 @@ class LeadCaptureRateLimitedError(LeadCaptureRefusedError):
 	"""Too many leads from one address in a short time."""
 
 	http_status_code = 429
+
+
+# Opens and clicks of campaign email (crm_app/cx_marketing/tracking.py).
+class CampaignTrackingLinkError(CXValidationError):
+	"""A campaign email's open or click link this site did not issue: a changed signature, message or
+	link index, or a campaign email or link that does not exist. Refused; nothing is recorded."""
+
+	http_status_code = 404  # a browser following the link gets Frappe's "Not Found" page, not an error trace

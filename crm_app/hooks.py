@@ -250,8 +250,9 @@ jinja = {
 # Marketing (crm_app/cx_marketing). Each part keeps its wiring in its own block below.
 # - lead capture (capture.py):
 # every Web Form on CX Lead posts through capture.accept_web_form (rate limit, spam check, the form's own
-# fields, an exact duplicate completes the open lead); a guest never loads a record through a form; the
-# form page gets the UTM/honeypot/stamp script, and every website page keeps the first landing's UTM values;
+# fields, one with an open lead's email is a comment on that lead); a guest never loads a record through a
+# form; the form page gets the UTM/honeypot/stamp script (read once per worker), and every website page keeps
+# the first landing's UTM values;
 # email: a lead from an email splits the sender's name, a known sender's email threads onto their open lead;
 # a captured lead's possible duplicates are noted on it, and its owner is the user a rule assigns it to.
 override_whitelisted_methods["frappe.website.doctype.web_form.web_form.accept"] = (

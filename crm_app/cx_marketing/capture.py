@@ -11,18 +11,21 @@ Email: an Email Account with Append To = CX Lead. Frappe makes a lead of an emai
 splits the name and sets the source "Email". A sender who has an open lead gets no second one: the email
 threads onto that lead (Frappe's own fallback for a record that exists).
 
-Every captured lead: an exact email match with an open lead fills that lead's empty fields and records
-the touch there instead of creating a second lead; otherwise the lead is inserted, scored on save,
-handed out by the Assignment Rules (its owner is the user a rule gives it to, else nobody), and the
-possible duplicates the data-quality check finds are noted on it for review, never told to the guest.
+Every captured lead: a submission whose email is that of an open lead is put on that lead as a comment
+for whoever works it, and nothing else: no field of the lead is written and no campaign touch credited
+(`note_on_open_lead` says why); otherwise the lead is inserted, scored on save, handed out by the
+Assignment Rules (its owner is the user a rule gives it to, else nobody), and the possible duplicates
+the data-quality check finds are noted on it for review, never told to the guest.
 """
 
 import json
+import os
 import time
+from html import unescape
 
 import frappe
 from frappe import _
-from frappe.utils import cint, escape_html, get_link_to_form, validate_email_address
+from frappe.utils import cint, escape_html, get_link_to_form, strip_html, validate_email_address
 from frappe.website.doctype.web_form.web_form import get_form_data as frappe_get_form_data
 
 from crm_app.core.marketing import capture as rules
@@ -56,25 +59,6 @@ GUARDED_FIELDS = frozenset(
 )
 UNSETTABLE_TYPES = frozenset(
 	{"Attach", "Attach Image", "Table", "Table MultiSelect", "Signature", "Password"}
-)
-# What an exact duplicate may still fill on the lead that is there (only where that lead has nothing).
-FILLABLE_FIELDS = (
-	"first_name",
-	"last_name",
-	"job_title",
-	"organization_name",
-	"industry",
-	"website",
-	"phone",
-	"mobile_no",
-	"country",
-	"city",
-	"gender",
-	"age_band",
-	"income_band",
-	"interests",
-	"notes",
-	"source",
 )
 SERVER_FIELDS = (*rules.UTM_KEYS, "email_account", "email_subject")
 # Leads per client address: (count, seconds). Site config `lead_capture_limits` overrides, e.g. [[5, 60]].
@@ -218,12 +202,26 @@ def add_form_script(context) -> None:
 		raise frappe.PermissionError(_("Not permitted"))
 	if context.get("is_list"):
 		return
-	with open(frappe.get_app_path("crm_app", "public", "js", "lead_capture_form.js")) as script:
-		source = script.read()
 	settings = {"stamp": rules.form_stamp(stamp_key(), time.time()), "honeypot": HONEYPOT_FIELD}
 	context.script = "\n".join(
-		filter(None, (context.get("script"), f"window.cx_lead_capture = {json.dumps(settings)};", source))
+		filter(
+			None, (context.get("script"), f"window.cx_lead_capture = {json.dumps(settings)};", form_script())
+		)
 	)
+
+
+_form_script: tuple[float, str] | None = None  # (file mtime, source) of this worker's last read
+
+
+def form_script() -> str:
+	"""public/js/lead_capture_form.js, read once per worker and again only when the file changes."""
+	global _form_script
+	path = frappe.get_app_path("crm_app", "public", "js", "lead_capture_form.js")
+	mtime = os.stat(path).st_mtime
+	if _form_script is None or _form_script[0] != mtime:
+		with open(path) as script:
+			_form_script = (mtime, script.read())
+	return _form_script[1]
 
 
 @frappe.whitelist(allow_guest=True)
@@ -253,21 +251,21 @@ def _may_load_through_form(doctype: str, web_form_name: str | None) -> bool:
 
 
 def capture_lead(values: dict, *, channel: str, utm: dict | None = None) -> str:
-	"""Capture a lead: complete the open lead with the same email, or insert a new one. Returns its name.
-	The touch of the UTM campaign is recorded on whichever lead it is."""
+	"""Capture a lead: a new one with the touch of its UTM campaign, or, when an open lead has the email,
+	a comment on that lead (note_on_open_lead). Returns the lead's name."""
 	utm = {key: (utm or {}).get(key) for key in rules.UTM_KEYS}
 	campaign = match_campaign(utm["utm_campaign"])
-	source = values.get("source") or match_source(utm["utm_source"]) or default_source(channel)
 	email = _email(values.get("email"))
 	existing = open_lead_with_email(email) if email else None
 	if existing:
-		name = complete_lead(existing, values, utm, campaign, source, channel)
-	else:
-		doc = frappe.new_doc(LEAD)
-		doc.update({**values, "source": source, "campaign": campaign})
-		mark_captured(doc, channel, utm)
-		doc.insert(ignore_permissions=True)
-		name = doc.name
+		note_on_open_lead(existing, values, campaign, channel)
+		return existing
+	source = values.get("source") or match_source(utm["utm_source"]) or default_source(channel)
+	doc = frappe.new_doc(LEAD)
+	doc.update({**values, "source": source, "campaign": campaign})
+	mark_captured(doc, channel, utm)
+	doc.insert(ignore_permissions=True)
+	name = doc.name
 	if campaign:
 		frappe.get_attr(RECORD_TOUCH)(
 			campaign,
@@ -281,19 +279,42 @@ def capture_lead(values: dict, *, channel: str, utm: dict | None = None) -> str:
 	return name
 
 
-def complete_lead(name: str, values: dict, utm: dict, campaign: str | None, source: str, channel: str) -> str:
-	"""An exact duplicate: the open lead takes only what it lacks, and the new message as a comment."""
-	doc = frappe.get_doc(LEAD, name, for_update=True)
-	incoming = {**values, "source": source, "campaign": campaign}
-	doc.update(rules.fill_empty(doc.as_dict(), incoming, (*FILLABLE_FIELDS, "campaign")))
-	mark_captured(doc, channel, {key: doc.get(key) or value for key, value in utm.items()})
-	doc.save(ignore_permissions=True)
-	message = values.get("notes")
-	if message and message != doc.notes:
-		doc.add_comment(
-			"Info", _("Sent again through {0}:").format(_(channel)) + f"<br>{escape_html(message)}"
+def note_on_open_lead(name: str, values: dict, campaign: str | None, channel: str) -> None:
+	"""A submission with the email of an open lead: a comment on that lead with what was sent, for
+	whoever works it (their timeline and the 360 panel show it), and nothing else.
+
+	Not a second lead: the sales team would work one person twice (a rule may hand the copy to someone
+	else) and merge it later. Not the old fill-in either: whoever posts the form proves no claim to the
+	address, so a stranger could write into the lead (names, phone, campaign) or credit a campaign touch
+	to it, moving the attribution of its won deals. The lead's owner reads the comment and decides."""
+	meta = frappe.get_meta(LEAD)
+	items = "".join(
+		f"<li>{escape_html(_(meta.get_label(field)))}: {escape_html(_as_text(value))}</li>"
+		for field, value in values.items()
+	)
+	text = _("Sent again through {0} with this lead's email (not verified); nothing on the lead was changed:")
+	if campaign:
+		items += "<li>{}</li>".format(
+			escape_html(_("Campaign of the link: {0} (no touch credited)").format(campaign))
 		)
-	return doc.name
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			"comment_type": "Comment",
+			"reference_doctype": LEAD,
+			"reference_name": name,
+			"comment_email": _email(values.get("email")) or None,
+			"comment_by": " ".join(
+				filter(None, (_as_text(values.get("first_name")), _as_text(values.get("last_name"))))
+			),
+			"content": f"{escape_html(text.format(_(channel)))}<ul>{items}</ul>",
+		}
+	).insert(ignore_permissions=True)
+
+
+def _as_text(value) -> str:
+	"""A submitted value as plain text (a typed message arrives as escaped HTML: text_to_html)."""
+	return unescape(strip_html(value)) if isinstance(value, str) else ("" if value is None else str(value))
 
 
 def mark_captured(doc, channel: str, server_values: dict) -> None:
@@ -316,8 +337,9 @@ def open_lead_with_email(email: str) -> str | None:
 
 
 def match_campaign(utm_campaign: str | None) -> str | None:
-	"""The CX Campaign that utm_campaign names: its name or campaign name, any case, or as a slug
-	("spring-sale-2026" for "Spring Sale 2026")."""
+	"""The CX Campaign that utm_campaign names: its name or campaign name (the collation ignores case),
+	or its slug ("spring-sale-2026" for "Spring Sale 2026", the indexed CX Campaign.utm_slug; the newest
+	campaign where two names make one slug)."""
 	if not utm_campaign:
 		return None
 	exact = frappe.db.get_value("CX Campaign", {"name": utm_campaign}) or frappe.db.get_value(
@@ -325,12 +347,13 @@ def match_campaign(utm_campaign: str | None) -> str | None:
 	)
 	if exact:
 		return exact
-	rows = frappe.get_all(
-		"CX Campaign", fields=["name", "campaign_name"], order_by="creation desc", limit=5_000
+	wanted = rules.slug(utm_campaign)
+	if not wanted:
+		return None
+	found = frappe.get_all(
+		"CX Campaign", filters={"utm_slug": wanted}, pluck="name", order_by="creation desc", limit=1
 	)
-	by_label = {row.campaign_name or row.name: row.name for row in rows}
-	label = rules.match_name(utm_campaign, [*by_label, *(row.name for row in rows)])
-	return by_label.get(label, label)
+	return found[0] if found else None
 
 
 def match_source(utm_source: str | None) -> str | None:

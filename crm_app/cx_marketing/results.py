@@ -31,6 +31,8 @@ from crm_app.exceptions import InvalidTouchError
 
 TOUCH = "CX Campaign Touch"
 OPPORTUNITY, LEAD = "CX Opportunity", "CX Lead"
+CUSTOMER, CONTACT = "CX Customer", "Contact"
+Person = tuple[str, str]  # (reference doctype, reference name) of a touch
 FIELDS = (
 	"name",
 	"creation",
@@ -106,7 +108,9 @@ def record_touches(rows: list[dict]) -> None:
 		for row in rows
 	]
 	frappe.db.bulk_insert(TOUCH, FIELDS, values, chunk_size=10_000)
-	_refresh_after_commit({row["campaign"] for row in rows})
+	_refresh_after_commit(
+		{row["campaign"] for row in rows}, {(row["reference_doctype"], row["reference_name"]) for row in rows}
+	)
 
 
 def _check_rows(rows: list[dict]) -> None:
@@ -135,20 +139,26 @@ def _moment(value, default: datetime) -> datetime:
 	return get_datetime(value) if value else default
 
 
-def _refresh_after_commit(campaigns: Iterable[str]) -> None:
-	"""Queue each campaign's recount once per transaction, however many touches it records."""
-	from crm_app.campaigns import queue_campaign_refresh
+def _refresh_after_commit(campaigns: Iterable[str], people: Iterable[Person]) -> None:
+	"""Queue each campaign's recount once per transaction, however many touches it records; and the
+	attribution of the campaigns these people's won deals may now credit otherwise (none for people
+	without a won deal: most touches, an email to a list, move no attribution)."""
+	from crm_app.campaigns import queue_attribution_refresh, queue_campaign_refresh
 
 	queued = getattr(frappe.local, "cx_touch_refresh_queued", None)
-	new = set(campaigns) - (queued or set())
-	if not new:
-		return
 	if queued is None:
-		queued = frappe.local.cx_touch_refresh_queued = set()
+		queued = frappe.local.cx_touch_refresh_queued = {"rollups": set(), "people": set()}
 		frappe.db.after_commit.add(_forget_queued)
 		frappe.db.after_rollback.add(_forget_queued)
-	queued |= new
-	queue_campaign_refresh(*new)
+	campaigns = set(campaigns)
+	new_campaigns = campaigns - queued["rollups"]
+	new_people = set(people) - queued["people"]
+	queued["rollups"] |= new_campaigns
+	queued["people"] |= new_people
+	if new_campaigns:
+		queue_campaign_refresh(*new_campaigns)
+	if new_people:
+		queue_attribution_refresh(*attribution_scope(new_people, also=campaigns))
 
 
 def _forget_queued() -> None:
@@ -162,7 +172,7 @@ def forget_touches(doc, method=None) -> None:
 	campaigns = frappe.qb.from_(touch).select(touch.campaign).distinct().where(of_record).run(pluck=True)
 	if campaigns:
 		frappe.qb.from_(touch).delete().where(of_record).run()
-		_refresh_after_commit(campaigns)
+		_refresh_after_commit(campaigns, {(doc.doctype, doc.name)})
 
 
 # -- attribution ---------------------------------------------------------------------------------------
@@ -310,3 +320,117 @@ def credited_amounts(model: str, *criteria: Criterion) -> dict[str, dict[str, fl
 			row["won_amount"] += deal.amount
 			row["invoiced"] += deal.invoiced
 	return totals
+
+
+# -- what a change moves: the campaigns whose attribution to recount ---------------------------------------
+
+
+def deal_people(lead: str | None, customer: str | None) -> set[Person]:
+	"""The people a deal with this lead and customer is credited through (as DEAL_PEOPLE reads them)."""
+	return _with_links({(LEAD, lead)} if lead else set(), {(CUSTOMER, customer)} if customer else set())
+
+
+def _with_links(*groups: set[Person]) -> set[Person]:
+	"""People and those a deal of theirs is also credited through: a lead's customer once converted, a
+	customer's original lead and its contacts. Indexed reads only (lead name and customer, customer name,
+	the contact links)."""
+	people = set().union(*groups)
+	leads = {name for doctype, name in people if doctype == LEAD}
+	customers = {name for doctype, name in people if doctype == CUSTOMER}
+	if leads:
+		customers |= set(_pluck(LEAD, "customer", {"name": ("in", sorted(leads)), "customer": ("is", "set")}))
+	if customers:
+		names = sorted(customers)
+		leads |= set(_pluck(CUSTOMER, "lead", {"name": ("in", names), "lead": ("is", "set")}))
+		leads |= set(_pluck(LEAD, "name", {"customer": ("in", names)}))
+		link = frappe.qb.DocType("Dynamic Link")
+		contacts = (
+			frappe.qb.from_(link)
+			.select(link.parent)
+			.where(
+				(link.link_doctype == CUSTOMER) & link.link_name.isin(names) & (link.parenttype == CONTACT)
+			)
+			.run(pluck=True)
+		)
+		people |= {(CONTACT, name) for name in contacts}
+	return people | {(LEAD, name) for name in leads} | {(CUSTOMER, name) for name in customers}
+
+
+def _pluck(doctype: str, field: str, filters: dict) -> list[str]:
+	return frappe.get_all(doctype, filters=filters, pluck=field, order_by=None)
+
+
+def won_deals_of_people(people: Iterable[Person]) -> list[str]:
+	"""Won deals credited through any of these people (DEAL_PEOPLE read backwards), by chunks."""
+	found: set[str] = set()
+	people = sorted(set(people))
+	deal = frappe.qb.DocType(OPPORTUNITY)
+	for start in range(0, len(people), DEAL_CHUNK):
+		linked = _with_links(set(people[start : start + DEAL_CHUNK]))
+		for field, doctype in (("lead", LEAD), ("customer", CUSTOMER)):
+			names = sorted(name for ref_doctype, name in linked if ref_doctype == doctype)
+			if names:
+				found |= set(
+					frappe.qb.from_(deal)
+					.select(deal.name)
+					.where((deal.status == WON) & deal[field].isin(names))
+					.run(pluck=True)
+				)
+	return sorted(found)
+
+
+def campaigns_touching(people: Iterable[Person]) -> set[str]:
+	"""Campaigns with a creditable touch on any of these people, and their leads' own campaigns."""
+	people = set(people)
+	found: set[str] = set()
+	touch = frappe.qb.DocType(TOUCH)
+	for ref_doctype in sorted({doctype for doctype, _name in people}):
+		names = sorted(name for doctype, name in people if doctype == ref_doctype)
+		for start in range(0, len(names), DEAL_CHUNK):
+			chunk = names[start : start + DEAL_CHUNK]
+			found |= set(
+				frappe.qb.from_(touch)
+				.select(touch.campaign)
+				.distinct()
+				.where((touch.reference_doctype == ref_doctype) & touch.reference_name.isin(chunk))
+				.where(touch.touch_type.isin(list(CREDITED_TYPES)))
+				.run(pluck=True)
+			)
+			if ref_doctype == LEAD:
+				found |= set(_pluck(LEAD, "campaign", {"name": ("in", chunk), "campaign": ("is", "set")}))
+	return found
+
+
+def attribution_scope(people: Iterable[Person], also: Iterable[str | None] = ()) -> set[str]:
+	"""Campaigns whose first and last touch amounts may move when these people's touches, campaign or
+	links change: every campaign touching the people of their won deals, and `also` (campaigns that have
+	just stopped touching them, e.g. a lead's previous campaign). Empty when they have no won deal."""
+	people = set(people)
+	deals = won_deals_of_people(people)
+	if not deals:
+		return set()
+	return campaigns_touching(people_of_deals(deals) | people) | {name for name in also if name}
+
+
+def people_of_deals(deals: list[str]) -> set[Person]:
+	people: set[Person] = set()
+	for start in range(0, len(deals), DEAL_CHUNK):
+		rows = frappe.db.sql(DEAL_PEOPLE, {"deals": tuple(deals[start : start + DEAL_CHUNK])})
+		people |= {(doctype, name) for _deal, doctype, name in rows}
+	return people
+
+
+def won_deals_of_campaigns(campaigns: list[str]) -> list[str]:
+	"""Won deals a campaign may be credited with: those of the people it touched or brought in as leads."""
+	touch = frappe.qb.DocType(TOUCH)
+	touched = (
+		frappe.qb.from_(touch)
+		.select(touch.reference_doctype, touch.reference_name)
+		.distinct()
+		.where(touch.campaign.isin(campaigns))
+		.where(touch.touch_type.isin(list(CREDITED_TYPES)))
+		.run()
+	)
+	people = {(doctype, name) for doctype, name in touched}
+	people |= {(LEAD, name) for name in _pluck(LEAD, "name", {"campaign": ("in", campaigns)})}
+	return won_deals_of_people(people)

@@ -1,4 +1,4 @@
-"""Triggers that act: "when <condition on a record> then <notify, task, email, segment, coupon>".
+"""Triggers that act: "when <condition on a record> then <notify, task, email, segment, coupon, price>".
 
 A run evaluates one trigger set-based, in two phases, under the job's named lock and checkpoint
 (`crm_app.jobs.run_resumable`: never two runs of a trigger at once, a killed run resumed):
@@ -6,9 +6,14 @@ A run evaluates one trigger set-based, in two phases, under the job's named lock
 1. fire: one INSERT ... SELECT per range of record names puts a `Pending` `CX Trigger Log` row for each
    record that matches the condition and has no row yet for this trigger and condition (the unique index
    on trigger, record and condition hash refuses a second one whatever happens);
-2. act: the pending rows are read in batches and each action runs for the rows it has not run for
-   (`actions_done`), then each row becomes `Done`, or `Failed` with the errors of its failed actions.
-   An action that fails for one record does not stop the others, nor the other actions of that record.
+2. act: the pending rows, and the failed ones tried fewer than `core.MAX_ATTEMPTS` times, are read in
+   batches and each action runs for the rows it has not run for (`actions_done`: an action that succeeded
+   never runs twice for a record), then each row becomes `Done`, or `Failed` with the errors of its failed
+   actions, and counts one more attempt. An action that fails for one record does not stop the others,
+   nor the other actions of that record. "Retry failed" puts every failed row back to pending.
+
+A condition is the record type's filters and, for customers with ERPNext, a cart left for some hours (a
+draft Shopping Cart Quotation of their ERPNext twin not changed since): crm_app/integrations/erpnext/.
 
 The actions run on the trigger's authority (whoever may edit a trigger makes it act on every record of its
 type), but a notification or task names a record only to a user who may read it.
@@ -21,6 +26,7 @@ from collections.abc import Callable, Iterable
 import frappe
 from frappe import _
 from frappe.query_builder import Criterion
+from frappe.query_builder.functions import Coalesce, Count
 from frappe.query_builder.terms import ValueWrapper
 from frappe.utils import add_days, cint, escape_html, now_datetime, nowdate
 from jinja2.sandbox import SandboxedEnvironment
@@ -60,10 +66,26 @@ LOG_SEQUENCE = PseudoColumn("nextval(`cx_trigger_log_id_seq`)")
 # -- validation (the controller calls these) --------------------------------------------------------
 
 
-def validate_condition(record_type: str, filters_json) -> str:
+def validate_condition(record_type: str, filters_json, cart_left_hours=0) -> str:
 	"""The condition's hash; InvalidSegmentRuleError for a field the record type lacks or a value of the
-	wrong type (crm_app.cx_marketing.rules)."""
-	return core.condition_hash(condition_rules(record_type, filters_json))
+	wrong type (crm_app.cx_marketing.rules), TriggerActionError for a cart condition that cannot apply."""
+	rules = condition_rules(record_type, filters_json)
+	hours = cart_hours(record_type, cart_left_hours)
+	return core.condition_hash(core.firing_rules(rules, record_type, hours))
+
+
+def cart_hours(record_type: str, cart_left_hours) -> int:
+	"""The cart-left hours of a condition (0: none), checked."""
+	try:
+		return core.check_cart_condition(record_type, cart_left_hours, erpnext_installed())
+	except core.ConditionSetupError as error:
+		messages = {
+			"cart_hours": _("Cart left for hours: a whole number from 0 to {0}.").format(core.MAX_CART_HOURS),
+			"needs_erpnext": _("A left cart is an ERPNext Quotation: ERPNext is not installed on this site."),
+			"customers_only": _("Only customers have carts: choose Customer records for a left cart."),
+		}
+		error_class = TriggerNeedsERPNextError if error.code == "needs_erpnext" else TriggerActionError
+		frappe.throw(messages[error.code], error_class)
 
 
 def condition_rules(record_type: str, filters_json) -> list:
@@ -83,15 +105,19 @@ def check_record_type(record_type: str) -> None:
 		)
 
 
-def validate_actions(record_type: str, actions: Iterable) -> None:
+def validate_actions(record_type: str, actions: Iterable, before: Iterable = ()) -> None:
+	"""Each action can run; `before`: the actions as last saved (whose ERPNext documents were allowed)."""
 	actions = list(actions)
 	if not actions:
 		frappe.throw(_("Add at least one action."), TriggerActionError)
+	allowed = {(row.action_type, row.get("pricing_rule")) for row in before}
 	for row in actions:
 		try:
 			core.check_action(action_setup(row), record_type, erpnext_installed())
 		except core.ActionSetupError as error:
 			throw_action_error(row, record_type, error.code)
+		if row.action_type in core.ERPNEXT_ACTIONS and (row.action_type, row.pricing_rule) not in allowed:
+			check_may_give(row)
 		if row.action_type == core.TASK and row.task_description:
 			check_template(row)
 		if row.action_type == core.SEGMENT:
@@ -100,6 +126,22 @@ def validate_actions(record_type: str, actions: Iterable) -> None:
 			from crm_app.integrations.erpnext.triggers import check_pricing_rule
 
 			check_pricing_rule(row.pricing_rule)
+		if row.action_type == core.PRICING:
+			from crm_app.integrations.erpnext.triggers import check_template_rule
+
+			check_template_rule(row.pricing_rule)
+
+
+def check_may_give(row) -> None:
+	"""A trigger gives coupons or prices on its author's word: only one who may make them sets it up."""
+	doctype = "Coupon Code" if row.action_type == core.COUPON else "Pricing Rule"
+	if not frappe.has_permission(doctype, "create"):
+		frappe.throw(
+			_("Row {0}: you may not create a {1}, so a trigger of yours may not either.").format(
+				row.idx, _(doctype)
+			),
+			frappe.PermissionError,
+		)
 
 
 def action_setup(row) -> core.ActionSetup:
@@ -118,6 +160,7 @@ def action_setup(row) -> core.ActionSetup:
 
 def throw_action_error(row, record_type: str, code: str) -> None:
 	label = _(record_type)
+	action = _(row.action_type or "")
 	messages = {
 		"unknown_action": _("Row {0}: choose an action."),
 		"no_recipient": _("Row {0}: a notification needs a user, a role or the record's owner."),
@@ -126,12 +169,12 @@ def throw_action_error(row, record_type: str, code: str) -> None:
 		"no_email_field": _("Row {0}: {1} has no email address to send a template to."),
 		"no_segment": _("Row {0}: choose the segment to add the records to."),
 		"no_member": _("Row {0}: {1} cannot join a segment."),
-		"needs_erpnext": _("Row {0}: coupon codes need ERPNext, which is not installed on this site."),
-		"no_pricing_rule": _("Row {0}: choose the ERPNext Pricing Rule the coupon applies."),
-		"no_customer": _("Row {0}: {1} has no customer to give a coupon to."),
+		"needs_erpnext": _("Row {0}: {2} needs ERPNext, which is not installed on this site."),
+		"no_pricing_rule": _("Row {0}: choose the ERPNext Pricing Rule for {2}."),
+		"no_customer": _("Row {0}: {1} has no customer to give a price to."),
 	}
 	error = TriggerNeedsERPNextError if code == "needs_erpnext" else TriggerActionError
-	frappe.throw(messages[code].format(row.idx, label), error)
+	frappe.throw(messages[code].format(row.idx, label, action), error)
 
 
 def check_segment(row, record_type: str) -> None:
@@ -165,13 +208,22 @@ def check_template(row) -> None:
 
 
 @frappe.whitelist()
-def count_matching_now(trigger_on: str, filters_json: str | None = None) -> int:
+def count_matching_now(trigger_on: str, filters_json: str | None = None, cart_left_hours: int = 0) -> int:
 	"""How many records meet the condition now, of those the user may read (the form's live count)."""
 	frappe.has_permission(TRIGGER, "read", throw=True)
 	from crm_app.cx_marketing import rules
 
 	check_record_type(trigger_on)
-	return rules.count_matching(trigger_on, filters_json)
+	hours = cart_hours(trigger_on, cart_left_hours)
+	checked = rules.validate_rules(trigger_on, filters_json)
+	if hours:
+		from crm_app.integrations.erpnext.triggers import left_cart_customers
+
+		carts = left_cart_customers(hours)
+		if not carts:
+			return 0
+		checked.append([trigger_on, "erpnext_customer", "in", carts])
+	return rules.count_matching(trigger_on, checked)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -179,6 +231,28 @@ def run_now(trigger: str) -> dict:
 	"""The form's Run Now button: evaluate the trigger in the background."""
 	frappe.has_permission(TRIGGER, "write", trigger, throw=True)
 	return enqueue_run(frappe.get_doc(TRIGGER, trigger), by_user=True)
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_failed(trigger: str) -> dict:
+	"""The form's Retry Failed button: every failed row of the trigger is pending again (however often it
+	was tried; its actions that succeeded stay done) and a run is queued."""
+	frappe.has_permission(TRIGGER, "write", trigger, throw=True)
+	doc = frappe.get_doc(TRIGGER, trigger)
+	if not doc.enabled:
+		frappe.throw(_("Enable the trigger before running it."), TriggerActionError)
+	log = frappe.qb.DocType(LOG)
+	frappe.qb.update(log).set(log.status, "Pending").where(
+		(log.cx_trigger == doc.name) & (log.status == "Failed")
+	).run()
+	retrying = int(frappe.db.sql("select row_count()")[0][0] or 0)
+	enqueue_run(doc)
+	frappe.msgprint(
+		_("Failed records tried again in the background: {0}").format(retrying),
+		alert=True,
+		indicator="blue",
+	)
+	return {"queued": True, "retrying": retrying}
 
 
 # -- scheduling --------------------------------------------------------------------------------------
@@ -233,13 +307,15 @@ def _run(run: "jobs.Run", trigger: str, commit: bool) -> dict:
 	set_run_status(doc.name, _("Running"), commit=commit)
 	try:
 		rules = condition_rules(doc.trigger_on, doc.filters_json)
+		hours = cart_hours(doc.trigger_on, doc.cart_left_hours)
 	except frappe.ValidationError as error:
 		# A field the condition names was removed since the trigger was saved: said on the trigger, not
 		# retried by the resume tick.
 		frappe.clear_last_message()
 		set_run_status(doc.name, _("Failed: {0}").format(error_text(error)), counts, commit=commit)
 		return counts
-	counts["fired"] = fire(run, doc, rules, core.condition_hash(rules), commit)
+	condition = core.condition_hash(core.firing_rules(rules, doc.trigger_on, hours))
+	counts["fired"] = fire(run, doc, rules, hours, condition, commit)
 	counts["done"], counts["failed"] = act(doc, commit)
 	set_run_status(doc.name, _("Done"), counts, commit=commit)
 	publish(doc.name, 100, _("Done"))
@@ -255,7 +331,7 @@ def set_run_status(trigger: str, status: str, counts: dict | None = None, commit
 		frappe.db.commit()
 
 
-def fire(run: "jobs.Run", doc, rules: list, condition: str, commit: bool) -> int:
+def fire(run: "jobs.Run", doc, rules: list, cart_left_hours: int, condition: str, commit: bool) -> int:
 	"""Phase 1: a pending log row for each matching record without one; the number of rows written."""
 	scanned = f"{condition}|scanned"
 	if run.basis == scanned:
@@ -266,7 +342,7 @@ def fire(run: "jobs.Run", doc, rules: list, condition: str, commit: bool) -> int
 	fired, seen = 0, 0
 	while True:
 		bound = range_end(table, after)
-		fired += insert_firings(doc, rules, condition, after, bound)
+		fired += insert_firings(doc, rules, cart_left_hours, condition, after, bound)
 		if bound is None:
 			break
 		after, seen = bound, seen + SCAN_RANGE
@@ -294,7 +370,9 @@ def range_end(table, after: str) -> str | None:
 	return row[0][0] if row else None
 
 
-def insert_firings(doc, rules: list, condition: str, after: str, bound: str | None) -> int:
+def insert_firings(
+	doc, rules: list, cart_left_hours: int, condition: str, after: str, bound: str | None
+) -> int:
 	from crm_app.cx_marketing import rules as rule_sets
 
 	table = frappe.qb.DocType(doc.trigger_on)
@@ -317,56 +395,83 @@ def insert_firings(doc, rules: list, condition: str, after: str, bound: str | No
 	window = [table.name > after, ExistsCriterion(already).negate()]
 	if bound is not None:
 		window.append(table.name <= bound)
+	if cart_left_hours:
+		from crm_app.integrations.erpnext.triggers import left_cart_criterion
+
+		window.append(left_cart_criterion(table, cart_left_hours))
 	select_sql, params = query.where(Criterion.all(window)).walk()
 	# The column list is the fixed LOG_COLUMNS; every value is a parameter of the SELECT.
 	frappe.db.sql(f"insert into `tabCX Trigger Log` ({', '.join(LOG_COLUMNS)}) {select_sql}", params)
 	return int(frappe.db.sql("select row_count()")[0][0] or 0)
 
 
+def to_act_on(log):
+	"""The log rows a run acts on (core.retryable): pending, or failed and not yet tried MAX_ATTEMPTS times."""
+	return (log.status == "Pending") | ((log.status == "Failed") & (log.attempts < core.MAX_ATTEMPTS))
+
+
 def act(doc, commit: bool) -> tuple[int, int]:
-	"""Phase 2: run the actions for the trigger's pending log rows in batches; (done, failed)."""
+	"""Phase 2: run the actions for the trigger's pending (or retried) log rows in batches; (done, failed)."""
 	log, record = frappe.qb.DocType(LOG), frappe.qb.DocType(doc.trigger_on)
 	# The record's title and owner come with each row (notifications name them): columns of the record
 	# type's meta and core.OWNER_FIELD, never input.
 	title_column = record[frappe.get_meta(doc.trigger_on).get_title_field()]
 	owner_column = record[core.OWNER_FIELD[doc.trigger_on]]
-	pending = frappe.db.count(LOG, {"cx_trigger": doc.name, "status": "Pending"}) or 1
+	mine = (log.cx_trigger == doc.name) & to_act_on(log)
+	pending = frappe.qb.from_(log).select(Count("*")).where(mine).run()[0][0] or 1
 	actions = {row.name: row for row in doc.actions}
 	done = failed = handled = 0
 	after = 0
+	notified = set()  # users told of something in this run: their bell is refreshed once, at the end
 	while True:
 		rows = (
 			frappe.qb.from_(log)
 			.left_join(record)
 			.on(record.name == log.reference_name)
-			.select(log.name, log.reference_name, log.actions_done, title_column, owner_column)
-			.where((log.cx_trigger == doc.name) & (log.status == "Pending") & (log.name > after))
+			.select(log.name, log.reference_name, log.actions_done, title_column, owner_column, log.result)
+			.where(mine & (log.name > after))
 			.orderby(log.name)
 			.limit(ACT_BATCH)
 			.run()
 		)
 		if not rows:
-			return done, failed
+			break
 		fired = [Fired(int(row[0]), row[1], core.parse_done(row[2])) for row in rows]
-		outcome = Outcome(fired, {row[1]: (row[3] or row[1], row[4]) for row in rows})
+		outcome = Outcome(
+			fired,
+			{row[1]: (row[3] or row[1], row[4]) for row in rows},
+			{int(row[0]): row[5] for row in rows},
+		)
 		for step in core.plan_actions(list(actions), fired):
 			run_step(doc, actions[step.action_key], step, outcome)
 		batch_done, batch_failed = outcome.write()
+		notified |= outcome.notified
 		done, failed = done + batch_done, failed + batch_failed
 		after, handled = fired[-1].log_id, handled + len(fired)
 		if commit:
 			frappe.db.commit()
 		publish(doc.name, 50 + min(handled / pending, 1) * 50, _("Acting on {0} records").format(handled))
+	for user in sorted(notified):
+		# What Notification Log's after_insert publishes for each row, once per user and run.
+		frappe.publish_realtime("notification", after_commit=True, user=user)
+	return done, failed
 
 
 class Outcome:
 	"""What the actions did for each log row of a batch: actions done, notes, errors."""
 
-	def __init__(self, fired: list[Fired], records: dict[str, tuple[str, str | None]]):
+	def __init__(
+		self,
+		fired: list[Fired],
+		records: dict[str, tuple[str, str | None]],
+		previous_notes: dict[int, str | None] | None = None,
+	):
 		self.records = records  # name -> (title, owner) of each record of the batch
 		self.done = {row.log_id: set(row.done) for row in fired}
+		self.previous_notes = previous_notes or {}  # what earlier attempts noted: kept on a retry
 		self.notes = defaultdict(list)
 		self.errors = defaultdict(list)
+		self.notified = set()  # users a notification was written for
 
 	def succeeded(self, key: str, log_id: int, note: str | None = None) -> None:
 		self.done[log_id].add(key)
@@ -377,14 +482,14 @@ class Outcome:
 		self.errors[log_id].append(f"{action.idx}. {_(action.action_type)}: {error}")
 
 	def write(self) -> tuple[int, int]:
-		"""The batch's rows, grouped by identical outcome: one UPDATE per group."""
+		"""The batch's rows, grouped by identical outcome: one UPDATE per group. Each row counts one more
+		attempt."""
 		groups = defaultdict(list)
 		for log_id, keys in self.done.items():
 			errors = "\n".join(self.errors.get(log_id, []))
 			status = "Failed" if errors else "Done"
-			groups[(status, core.format_done(keys), "\n".join(self.notes.get(log_id, [])), errors)].append(
-				log_id
-			)
+			notes = core.merge_notes(self.previous_notes.get(log_id), self.notes.get(log_id, []))
+			groups[(status, core.format_done(keys), notes, errors)].append(log_id)
 		log, now = frappe.qb.DocType(LOG), now_datetime()
 		counts = {"Done": 0, "Failed": 0}
 		for (status, keys, notes, errors), ids in groups.items():
@@ -394,6 +499,7 @@ class Outcome:
 				.set(log.actions_done, keys)
 				.set(log.result, notes or None)
 				.set(log.error, errors or None)
+				.set(log.attempts, log.attempts + 1)
 				.set(log.modified, now)
 				.where(log.name.isin(ids))
 				.run()
@@ -460,6 +566,8 @@ def notify(doc, action, step: core.Step, outcome: Outcome) -> None:
 				wanted[record_owner].add(name)
 	subject = _("Trigger {0}: {1} {2}")
 	now, rows = now_datetime(), []
+	for user in set(wanted) - notifiable(wanted):
+		del wanted[user]
 	for user, records in wanted.items():
 		for name in readable(record_type, sorted(records), user):
 			text = subject.format(
@@ -486,10 +594,14 @@ def notify(doc, action, step: core.Step, outcome: Outcome) -> None:
 	fields = ["name", "creation", "modified", "owner", "modified_by", "subject", "for_user", "type",
 			  "document_type", "document_name", "from_user", "read"]  # fmt: skip
 	insert_rows("Notification Log", fields, rows)
-	for user in {row[6] for row in rows}:
-		# What Notification Log's after_insert does for one row, once per user and batch.
-		frappe.db.set_value("Notification Settings", user, "seen", 0, update_modified=False)
-		frappe.publish_realtime("notification", after_commit=True, user=user)
+	told = sorted({row[6] for row in rows})
+	if told:
+		# What Notification Log's after_insert does for each row (the bell shows unseen), one UPDATE per
+		# batch; its realtime refresh is published once per user at the end of the run (act). An Alert is
+		# never emailed by Frappe (is_email_notifications_enabled_for_type), so nothing else is skipped.
+		settings = frappe.qb.DocType("Notification Settings")
+		frappe.qb.update(settings).set(settings.seen, 0).where(settings.name.isin(told)).run()
+		outcome.notified.update(told)
 	for row in step.rows:
 		outcome.succeeded(step.action_key, row.log_id)
 
@@ -505,6 +617,22 @@ def insert_rows(doctype: str, fields: list[str], rows: list[tuple]) -> None:
 		f"insert into `tab{doctype}` ({columns}) values {', '.join([row_sql] * len(rows))}",
 		[value for row in rows for value in row],
 	)
+
+
+def notifiable(users) -> set[str]:
+	"""Those of `users` Frappe would notify (make_notification_logs): enabled, with notifications on."""
+	if not users:
+		return set()
+	user, settings = frappe.qb.DocType("User"), frappe.qb.DocType("Notification Settings")
+	rows = (
+		frappe.qb.from_(user)
+		.left_join(settings)
+		.on(settings.name == user.name)
+		.select(user.name)
+		.where(user.name.isin(list(users)) & (user.enabled == 1) & (Coalesce(settings.enabled, 1) == 1))
+		.run()
+	)
+	return {row[0] for row in rows}
 
 
 def fixed_recipients(action) -> set[str]:
@@ -629,18 +757,40 @@ def add_to_segment(doc, action, step: core.Step, outcome: Outcome) -> None:
 	per_record(doc, action, step, outcome, work)
 
 
+def record_customer(record_type: str, name: str) -> str:
+	"""The CX Customer a fired record belongs to (a customer is its own)."""
+	customer_field = core.CUSTOMER_FIELD.get(record_type)
+	customer = frappe.db.get_value(record_type, name, customer_field) if customer_field else name
+	if not customer:
+		raise TriggerActionError(_("The record has no customer."))
+	return customer
+
+
 def create_coupon(doc, action, step: core.Step, outcome: Outcome) -> None:
 	from crm_app.integrations.erpnext.triggers import create_coupon_code
 
 	record_type = doc.trigger_on
-	customer_field = core.CUSTOMER_FIELD.get(record_type)
 
 	def work(name: str) -> str | None:
-		customer = frappe.db.get_value(record_type, name, customer_field) if customer_field else name
-		if not customer:
-			raise TriggerActionError(_("The record has no customer."))
+		customer = record_customer(record_type, name)
 		coupon = create_coupon_code(customer, action.pricing_rule, cint(action.coupon_valid_days))
 		return _("Coupon Code {0}").format(coupon)
+
+	per_record(doc, action, step, outcome, work)
+
+
+def apply_pricing_rule(doc, action, step: core.Step, outcome: Outcome) -> None:
+	"""The record's customer gets their own copy of the template Pricing Rule, named after the trigger,
+	record and template (core.pricing_rule_name): a rerun, a retry or a new condition finds it made."""
+	from crm_app.integrations.erpnext.triggers import apply_pricing_rule as give_price
+
+	record_type = doc.trigger_on
+
+	def work(name: str) -> str | None:
+		customer = record_customer(record_type, name)
+		rule_name = core.pricing_rule_name(doc.name, record_type, name, action.pricing_rule)
+		rule, made = give_price(customer, action.pricing_rule, rule_name, cint(action.coupon_valid_days))
+		return (_("Pricing Rule {0}") if made else _("Pricing Rule {0} (given before)")).format(rule)
 
 	per_record(doc, action, step, outcome, work)
 
@@ -651,4 +801,5 @@ HANDLERS = {
 	core.EMAIL: send_template,
 	core.SEGMENT: add_to_segment,
 	core.COUPON: create_coupon,
+	core.PRICING: apply_pricing_rule,
 }

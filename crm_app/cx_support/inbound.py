@@ -6,14 +6,25 @@ still lists the thread's earlier messages: the newest one the desk knows names t
 found there is then checked like any proposal (crm_app/cx_support/mail.py).
 """
 
+import frappe
 from frappe.core.doctype.communication.communication import Communication
 from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.email.receive import InboundMail
 
+from crm_app.core.marketing.bounces import message_ids_of_mail
 from crm_app.core.service.mail import referenced_message_ids
 
 
 class ThreadedInboundMail(InboundMail):
+	def process(self):
+		# The Communication keeps no headers: campaign email reads the Message-IDs a delivery report
+		# returns while the mail is filed (crm_app/cx_marketing/sends.py, referenced_message_ids).
+		frappe.local.cx_inbound_message_ids = message_ids_of_mail(self.mail)
+		try:
+			return super().process()
+		finally:
+			frappe.local.cx_inbound_message_ids = None
+
 	def parent_communication(self):
 		found = super().parent_communication()
 		if found:

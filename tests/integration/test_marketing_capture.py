@@ -129,6 +129,17 @@ class TestWebFormLead(CaptureCase):
 		)
 		self.assertEqual([tuple(t.values()) for t in touches], [(campaign, "Captured", "ira@touch.example")])
 
+	def test_the_campaign_slug_is_found_by_its_indexed_value_not_by_reading_the_campaigns(self):
+		campaign = make_campaign("Winter Sale — 2026")
+		self.assertEqual(frappe.db.get_value("CX Campaign", campaign, "utm_slug"), "winter-sale-2026")
+		with patch.object(frappe, "get_all", wraps=frappe.get_all) as get_all:
+			self.assertEqual(capture.match_campaign("WINTER_sale 2026"), campaign)
+			self.assertIsNone(capture.match_campaign("winter-sale-2027"))
+		for call in get_all.call_args_list:
+			if call.args and call.args[0] == "CX Campaign":
+				self.assertEqual(call.kwargs.get("limit"), 1, call)
+				self.assertIn("utm_slug", call.kwargs.get("filters", {}), call)
+
 	def test_without_a_matching_campaign_or_rule_the_lead_is_unowned_and_from_the_website(self):
 		with patch(TOUCH) as record_touch:
 			post({"first_name": "Max", "email": "max@nowhere.example"}, utm_campaign="no-such-campaign")
@@ -139,7 +150,9 @@ class TestWebFormLead(CaptureCase):
 		self.assertFalse(lead.lead_owner)
 		record_touch.assert_not_called()
 
-	def test_an_exact_duplicate_by_email_completes_the_open_lead_instead(self):
+	def test_a_guest_with_an_open_leads_email_changes_nothing_of_it_and_leaves_a_comment(self):
+		"""Whoever posts the form proves no claim to the address: the open lead keeps every field (no
+		fill-in of its empty ones, no campaign, no touch) and its owner reads the submission."""
 		campaign = make_campaign("Autumn Fair")
 		existing = make_lead(
 			first_name="Olena",
@@ -148,6 +161,9 @@ class TestWebFormLead(CaptureCase):
 			notes="First request",
 			lead_owner=make_user(SALES, "Sales User"),
 		)
+		kept = {
+			k: v for k, v in frappe.get_doc("CX Lead", existing.name).as_dict().items() if k != "_comments"
+		}
 		before = count("CX Lead")
 		with patch(TOUCH) as record_touch:
 			answer = post(
@@ -156,26 +172,28 @@ class TestWebFormLead(CaptureCase):
 					"email": "OLENA@svitanok.example",
 					"organization_name": "Svitanok",
 					"mobile_no": "+380 44 123 4567",
-					"notes": "Second request",
+					"notes": "Second request <b>now</b>",
 				},
 				utm_campaign="Autumn Fair",
 				utm_source="fair",
 			)
 		self.assertEqual(answer, {"doctype": "CX Lead", "received": True})  # the same answer as a new lead
 		self.assertEqual(count("CX Lead"), before)
+		record_touch.assert_not_called()
 		lead = frappe.get_doc("CX Lead", existing.name)
-		self.assertEqual(
-			(lead.first_name, lead.organization_name, lead.lead_owner), ("Olena", "Svitanok", SALES)
-		)
-		self.assertTrue(lead.mobile_no)
-		self.assertEqual((lead.campaign, lead.utm_source), (campaign, "fair"))
+		self.assertEqual({k: v for k, v in lead.as_dict().items() if k != "_comments"}, kept)
+		self.assertEqual(count("CX Campaign Touch", {"reference_name": existing.name}), 0)
 		comments = frappe.get_all(
-			"Comment", {"reference_doctype": "CX Lead", "reference_name": lead.name}, pluck="content"
+			"Comment",
+			{"reference_doctype": "CX Lead", "reference_name": lead.name, "comment_type": "Comment"},
+			["content", "comment_email"],
 		)
-		self.assertTrue(any("Second request" in (c or "") for c in comments), comments)
-		self.assertEqual(lead.notes, "First request")
-		record_touch.assert_called_once()
-		self.assertEqual(record_touch.call_args.args[:4], (campaign, "CX Lead", existing.name, "Captured"))
+		self.assertEqual(len(comments), 1, comments)
+		content = comments[0].content
+		for text in ("Second request &lt;b&gt;now", "Helena", "Svitanok", "+380 44 123 4567", campaign):
+			self.assertIn(text, content)
+		self.assertNotIn("<b>", content)
+		self.assertEqual(comments[0].comment_email.lower(), "olena@svitanok.example")
 
 	def test_a_lost_lead_with_the_email_does_not_take_the_new_request(self):
 		lost = make_lead(first_name="Old", email="again@svitanok.example")
@@ -383,6 +401,25 @@ class TestFormPage(CaptureCase):
 			return get_response()
 		finally:
 			frappe.set_user("Administrator")
+
+	def test_the_capture_script_is_read_once_and_again_when_the_file_changes(self):
+		import builtins
+		import os
+
+		path = frappe.get_app_path("crm_app", "public", "js", "lead_capture_form.js")
+		capture._form_script = None
+		with patch.object(builtins, "open", wraps=builtins.open) as opened:
+			first = capture.form_script()
+			self.assertEqual(capture.form_script(), first)
+			self.assertEqual([call.args[0] for call in opened.call_args_list], [path])
+			stat = os.stat(path)
+			os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+			try:
+				self.assertEqual(capture.form_script(), first)
+			finally:
+				os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+			self.assertEqual(len(opened.call_args_list), 2)
+		self.assertIn("cx_lead_capture", first)
 
 	def test_the_shipped_form_is_published_for_guests_with_the_capture_script(self):
 		form = frappe.get_doc("Web Form", FORM)

@@ -16,12 +16,14 @@ D4 -> Webinar.
 """
 
 from datetime import datetime
+from unittest.mock import patch
 
 import frappe
 from frappe.desk.query_report import run
 
-from crm_app.campaigns import recount_all_campaigns, refresh_campaign_rollups
+from crm_app.campaigns import recount_all_campaigns, recount_attribution, refresh_campaign_rollups
 from crm_app.core.marketing.attribution import FIRST_TOUCH, LAST_TOUCH
+from crm_app.cx_marketing.results import _forget_queued as forget_queued
 from crm_app.cx_marketing.results import record_touch, record_touches
 from crm_app.exceptions import InvalidTouchError
 from tests.integration.factories import CXTestCase, make_customer, make_lead, make_opportunity, make_user
@@ -303,6 +305,84 @@ class TestCampaignPerformanceReport(ResultsData):
 			self.report(group_by="Planet")
 		with self.assertRaises(frappe.ValidationError):
 			self.report(attribution="Linear")
+
+
+class TestWhatASaveQueues(ResultsData):
+	"""A save queues the recount of what it moved, per campaign, and nothing for an ordinary save."""
+
+	def setUp(self):
+		super().setUp()
+		enqueue = patch("frappe.enqueue")
+		self.enqueue = enqueue.start()
+		self.addCleanup(enqueue.stop)
+		forget_queued()  # as after a commit: what the data set queued does not hide what a test queues
+
+	def queued(self) -> dict[str, set[str]]:
+		"""Campaigns queued per job ("rollups", "attribution"); every job deduplicated by its campaign."""
+		jobs = {"rollups": set(), "attribution": set()}
+		for call in self.enqueue.call_args_list:
+			method, kwargs = call.args[0], call.kwargs
+			kind = {
+				"crm_app.campaigns.refresh_campaign_rollups": "rollups",
+				"crm_app.campaigns.refresh_attribution": "attribution",
+			}.get(method)
+			if kind:
+				(campaign,) = kwargs["campaigns"]
+				self.assertTrue(kwargs["deduplicate"])
+				self.assertTrue(kwargs["job_id"].endswith(f":{campaign}"), kwargs["job_id"])
+				jobs[kind].add(campaign)
+		self.enqueue.reset_mock()
+		return jobs
+
+	def test_an_ordinary_save_queues_nothing(self):
+		lead_doc = frappe.get_doc("CX Lead", self.l2)
+		lead_doc.city = "Lviv"
+		lead_doc.save()
+		deal_doc = make_opportunity(lead=self.l2, title="Res open deal", campaign=SPRING)
+		self.queued()
+		deal_doc.reload()
+		deal_doc.title, deal_doc.amount = "Res open deal, renamed", 750  # open: no figure reads its amount
+		deal_doc.save()
+		self.assertEqual(self.queued(), {"rollups": set(), "attribution": set()})
+
+	def test_winning_a_deal_recounts_the_campaigns_touching_its_people_only(self):
+		deal_doc = make_opportunity(lead=self.l3, title="Res new deal", campaign=SPRING)
+		self.assertEqual(self.queued(), {"rollups": {SPRING}, "attribution": set()})  # counted, not won
+		deal_doc.reload()
+		deal_doc.set_status("Won")
+		# L3: Webinar's lead, replied to Webinar; Spring is the deal's campaign, not a touch of L3.
+		self.assertEqual(self.queued(), {"rollups": {SPRING}, "attribution": {WEBINAR}})
+		deal_doc.reload()
+		deal_doc.set_status("Open")
+		self.assertEqual(self.queued(), {"rollups": {SPRING}, "attribution": {WEBINAR}})
+
+	def test_a_touch_moves_attribution_only_for_someone_with_a_won_deal(self):
+		touch(SPRING, "CX Lead", self.l3, "Email Sent", "2025-06-02 08:00:00")  # L3's deal was lost
+		self.assertEqual(self.queued(), {"rollups": {SPRING}, "attribution": set()})
+		touch(WEBINAR, "CX Lead", self.l2, "Email Sent", "2025-06-02 08:00:00")  # L2 won D2 (Spring's lead)
+		self.assertEqual(self.queued(), {"rollups": {WEBINAR}, "attribution": {SPRING, WEBINAR}})
+
+	def test_a_lead_changing_campaign_recounts_both(self):
+		lead_doc = frappe.get_doc("CX Lead", self.l2)
+		lead_doc.campaign = WEBINAR
+		lead_doc.save()
+		self.assertEqual(self.queued(), {"rollups": {SPRING, WEBINAR}, "attribution": {SPRING, WEBINAR}})
+
+	def test_recounting_one_campaign_writes_its_amounts_only_and_as_the_full_recount(self):
+		recount_attribution([SPRING])
+		self.assertEqual(
+			(self.figures(SPRING).first_touch_won_amount, self.figures(SPRING).last_touch_won_amount),
+			(6000, 2000),
+		)
+		self.assertEqual(
+			(self.figures(WEBINAR).first_touch_won_amount, self.figures(WEBINAR).last_touch_won_amount),
+			(0, 0),
+		)
+		recount_attribution([WEBINAR])
+		self.assertEqual(
+			(self.figures(WEBINAR).first_touch_won_amount, self.figures(WEBINAR).last_touch_won_amount),
+			(1000, 5000),
+		)
 
 
 @__import__("unittest").skipUnless(ON_ERPNEXT, "ERPNext is not installed on this site")

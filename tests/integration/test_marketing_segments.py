@@ -124,9 +124,9 @@ class TestResolution(SegmentCase):
 		segments.resolve(segment.name, commit=False)
 		with self.assertRaises(Exception) as caught:
 			frappe.db.sql(
-				"insert into `tabCX Segment Member` (name, segment, member_doctype, member_name) "
-				"values (nextval(`cx_segment_member_id_seq`), %s, %s, %s)",
-				(segment.name, "CX Lead", lead.name),
+				"insert into `tabCX Segment Member` (name, segment, segment_key, member_doctype, member_name) "
+				"values (nextval(`cx_segment_member_id_seq`), %s, %s, %s, %s)",
+				(segment.name, segment.segment_key, "CX Lead", lead.name),
 			)
 		self.assertTrue(frappe.db.is_unique_key_violation(caught.exception))
 
@@ -223,12 +223,15 @@ class TestResolution(SegmentCase):
 		self.assertEqual(len(calls), 1)
 		kwargs = calls[0].kwargs
 		self.assertEqual((kwargs["segment"], kwargs["queue"]), (segment.name, "long"))
-		with self.assertRaises(frappe.DuplicateEntryError):  # a namesake waits for the job
-			self.segment(self.in_town(), name=segment.name)
-		deleted = segments.delete_stays(segment.name, kwargs["up_to"], batch=2, commit=False)
-		self.assertEqual(deleted, 3)
-		again = self.segment(self.in_town(), name=segment.name)
+		again = self.segment(self.in_town(), name=segment.name)  # a namesake at once: a key of its own
+		self.assertNotEqual(again.segment_key, kwargs["segment_key"])
+		self.assertEqual(self.live(again), set())
 		segments.resolve(again.name, commit=False)
+		self.assertEqual(len(self.live(again)), 3)
+		deleted = segments.delete_stays(
+			segment.name, kwargs["up_to"], batch=2, commit=False, segment_key=kwargs["segment_key"]
+		)
+		self.assertEqual(deleted, 3)
 		self.assertEqual(len(self.live(again)), 3)
 
 	def test_any_mode(self):

@@ -78,6 +78,7 @@ FACTORIES = {
 		"trigger_name": unique("Trigger"),
 		"trigger_on": "CX Customer",
 		"filters_json": "[]",
+		"enabled": 0,  # a trigger on every customer must never act on the tests after this one
 		"actions": [{"action_type": "Notify", "notify_record_owner": 1}],
 	},
 	"CX Trigger Log": lambda: {

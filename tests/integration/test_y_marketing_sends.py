@@ -23,6 +23,7 @@ from crm_app import jobs
 from crm_app.cx_marketing import sends
 from crm_app.exceptions import CampaignEmailError, CampaignEmailStateError
 
+from .cleanup import RemovesLeftovers
 from .conftest import BENCH, SITE
 from .factories import CXTestCase, make_campaign, make_lead, make_user
 
@@ -89,6 +90,11 @@ def log(campaign_email: str, step: int = 1) -> dict[str, frappe._dict]:
 	return {row.email: row for row in rows}
 
 
+def message_id(row) -> str:
+	"""The Message-ID the Email Queue gave a recipient row's mail."""
+	return frappe.db.get_value("Email Queue", row.email_queue, "message_id")
+
+
 def remove_fixtures(tag: str) -> None:
 	like = f"%{tag}%"
 	campaigns = frappe.get_all("CX Campaign", {"name": ("like", like)}, pluck="name")
@@ -121,7 +127,7 @@ def remove_fixtures(tag: str) -> None:
 	frappe.db.commit()
 
 
-class SendCase(CXTestCase):
+class SendCase(RemovesLeftovers, CXTestCase):
 	def setUp(self):
 		super().setUp()
 		self.tag = frappe.generate_hash(length=6)
@@ -332,6 +338,24 @@ class TestQueueing(SendCase):
 		for moment in times:
 			self.assertEqual(moment.hour, 9)
 
+	def test_a_new_campaign_email_has_no_window_frappe_filled_in(self):
+		# Frappe fills every Time field of a new record with "now" (desk and new_doc): not a chosen window
+		doc = frappe.new_doc(sends.EMAIL)
+		doc.update(
+			{
+				"title": "Defaults",
+				"campaign": self.campaign,
+				"sender": "news@example.com",
+				"steps": [{"email_template": make_template("<p>Hi</p>")}],
+			}
+		)
+		self.assertTrue(doc.window_start and doc.window_end)
+		doc.insert()
+		self.assertFalse(doc.window_start or doc.window_end)
+		doc.window_start = doc.window_end = "09:00:00"
+		with self.assertRaises(CampaignEmailError):
+			doc.save()
+
 	def test_pause_takes_back_unsent_mail_and_a_restart_queues_it_once(self):
 		for name in ("Ada", "Grace"):
 			self.lead(name)
@@ -407,7 +431,8 @@ class TestDripAndResults(SendCase):
 					"sent_or_received": "Received",
 					"subject": "Undelivered Mail Returned to Sender",
 					"sender": "MAILER-DAEMON@mail.example.com",
-					"content": f"<p>&lt;{self.address('Alan')}&gt;: host said: 550 no such user</p>",
+					"content": f"<p>&lt;{self.address('Alan')}&gt;: host said: 550 no such user</p>"
+					f"<p>Message-ID: &lt;{message_id(rows[self.address('Alan')])}&gt;</p>",
 				}
 			).insert(ignore_permissions=True)
 		self.assertEqual(sorted(call.args[3] for call in record_touch.call_args_list), ["Bounced", "Replied"])
@@ -442,9 +467,81 @@ class TestDripAndResults(SendCase):
 			self.received(
 				"postmaster@example.org",
 				"Undeliverable: Hello Ada",
-				f"Your message to {self.address('Ada')} couldn't be delivered. 550 5.1.1 RESOLVER.ADR",
+				f"Your message to {self.address('Ada')} couldn't be delivered. 550 5.1.1 RESOLVER.ADR"
+				f" Message-ID: &lt;{message_id(log(doc.name)[self.address('Ada')])}&gt;",
 			)
 		self.assertEqual(log(doc.name)[self.address("Ada")].status, "Bounced")
+
+	def sent_to(self, *names: str):
+		"""A one-step send to these leads, its mail gone out (the Email Sent touches left aside)."""
+		for name in names:
+			self.lead(name)
+		doc = make_campaign_email(self.campaign, [(make_template("<p>One</p>"), 0)])
+		sends.start_send(doc.name)
+		for row in log(doc.name).values():
+			frappe.db.set_value("Email Queue", row.email_queue, "status", "Sent")
+		with patch("crm_app.cx_marketing.results.record_touches"):
+			sends.sync_queue_status(doc.name)
+		return doc
+
+	def test_a_forged_bounce_without_our_message_id_marks_nothing(self):
+		"""Anyone can write from mailer-daemon@: naming a member's address is not enough."""
+		doc = self.sent_to("Ada")
+		with patch("crm_app.cx_marketing.results.record_touch") as record_touch:
+			self.received(
+				"MAILER-DAEMON@mail.example.org",
+				"Undelivered Mail Returned to Sender",
+				f"<p>&lt;{self.address('Ada')}&gt;: host said: 550 5.1.1 no such user</p>"
+				f"<p>Message-ID: &lt;forged.{self.tag}@mail.example.org&gt;</p>",
+			)
+		record_touch.assert_not_called()
+		self.assertEqual(log(doc.name)[self.address("Ada")].status, "Sent")
+		doc.reload()
+		self.assertEqual((doc.sent, doc.bounced), (1, 0))
+
+	def test_a_bounce_filed_by_the_email_account_is_matched_by_the_returned_headers(self):
+		"""A delivery report as MTAs send it: the returned message's headers in a part the
+		Communication does not keep; the Email Account reads them while it files the mail."""
+		from crm_app.cx_support.inbound import ThreadedInboundMail
+
+		doc = self.sent_to("Ada", "Grace")
+		ada = log(doc.name)[self.address("Ada")]
+		report = (
+			"From: MAILER-DAEMON@mx.example.org\nTo: news@example.com\n"
+			"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+			f"Message-ID: <report.{self.tag}@mx.example.org>\n"
+			'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+			f"--B\nContent-Type: text/plain\n\n<{self.address('Ada')}>: 550 5.1.1 no such user\n"
+			"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+			"--B\nContent-Type: text/rfc822-headers\n\nFrom: news@example.com\n"
+			f"To: {self.address('Ada')}\nMessage-ID: <{message_id(ada)}>\nSubject: One\n\n--B--\n"
+		)
+		account = frappe.get_doc({"doctype": "Email Account", "email_id": f"in.{self.tag}@example.com"})
+		with patch("crm_app.cx_marketing.results.record_touch") as record_touch:
+			ThreadedInboundMail(report, account).process()
+		self.assertEqual([call.args[3] for call in record_touch.call_args_list], ["Bounced"])
+		rows = log(doc.name)
+		self.assertEqual(rows[self.address("Ada")].status, "Bounced")
+		self.assertEqual(rows[self.address("Grace")].status, "Sent")
+		doc.reload()
+		self.assertEqual((doc.sent, doc.bounced), (1, 1))
+
+	def test_a_second_reply_from_the_same_person_counts_once_without_a_recount(self):
+		doc = self.sent_to("Ada", "Grace")
+		reply = {"reference_doctype": sends.EMAIL, "reference_name": doc.name}
+		with (
+			patch("crm_app.cx_marketing.results.record_touch") as record_touch,
+			patch.object(sends, "recount", side_effect=AssertionError("a reply recounts the send")),
+		):
+			self.received(self.address("Ada"), "Re: One", "Thanks!", **reply)
+			self.received(self.address("Ada"), "Re: One", "And once more, thanks!", **reply)
+		self.assertEqual([call.args[3] for call in record_touch.call_args_list], ["Replied"])
+		rows = log(doc.name)
+		self.assertEqual(rows[self.address("Ada")].status, "Replied")
+		self.assertEqual(rows[self.address("Grace")].status, "Sent")
+		doc.reload()
+		self.assertEqual((doc.sent, doc.replied), (2, 1))
+		self.assertEqual(doc.replied, sends.recount(doc.name)["replied"], "the counters agree with a recount")
 
 	def test_a_run_that_fails_leaves_the_send_failed_and_it_can_be_started_again(self):
 		self.lead("Ada")
@@ -496,7 +593,7 @@ class TestPermissions(SendCase):
 		self.assertNotIn("Administrator", str(refused.exception))
 
 
-class TestCrashHalfway(CXTestCase):
+class TestCrashHalfway(RemovesLeftovers, CXTestCase):
 	"""A worker killed after two committed batches: the resume queues the rest, each member once.
 	The job runs in a process of its own, which sees only committed data: fixtures are committed and
 	removed afterwards."""

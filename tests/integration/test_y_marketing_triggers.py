@@ -10,6 +10,7 @@ import frappe
 from crm_app.cx_marketing import triggers
 from crm_app.exceptions import TriggerActionError, TriggerNeedsERPNextError
 
+from .cleanup import RemovesLeftovers
 from .factories import CXTestCase, make_customer, make_lead, make_opportunity, make_user
 
 MANAGER = "trig.manager@example.com"
@@ -54,7 +55,7 @@ def notifications(user: str, trigger: str) -> list[str]:
 	)
 
 
-class TriggerCase(CXTestCase):
+class TriggerCase(RemovesLeftovers, CXTestCase):
 	def setUp(self):
 		super().setUp()
 		make_user(MANAGER, "Sales Manager")
@@ -471,7 +472,7 @@ class TestCouponWithERPNext(TriggerCase):
 			make_trigger(actions=[{"action_type": "Create Coupon Code", "pricing_rule": rule}])
 
 
-class TestTriggerAuthor(CXTestCase):
+class TestTriggerAuthor(RemovesLeftovers, CXTestCase):
 	def test_a_trigger_is_only_on_records_its_author_may_read(self):
 		"""The log names every matching record: a marketer without access to issues cannot probe them."""
 		user = make_user("trigger.author@example.com", "Marketing User")

@@ -97,17 +97,3 @@ def test_without_a_display_name_the_address_gives_the_name():
 	assert capture.split_display_name("", "olena.petrenko+news@svitanok.example") == ("Olena", "Petrenko")
 	assert capture.split_display_name("olena@svitanok.example", "olena@svitanok.example") == ("Olena", "")
 	assert capture.split_display_name(None, "12345@x.example") == ("", "")
-
-
-def test_an_exact_duplicate_fills_only_empty_fields():
-	existing = {"first_name": "Olena", "mobile_no": "", "organization_name": None, "notes": "old"}
-	incoming = {
-		"first_name": "Helena",
-		"mobile_no": "+380441234567",
-		"organization_name": "Svitanok",
-		"notes": "",
-	}
-	assert capture.fill_empty(existing, incoming, incoming) == {
-		"mobile_no": "+380441234567",
-		"organization_name": "Svitanok",
-	}

@@ -1,6 +1,6 @@
 """Attribution (first and last touch) and campaign ratios: plain Python, no site."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -15,10 +15,16 @@ from crm_app.core.marketing.attribution import (
 	LINK_CLICKED,
 	UNSUBSCRIBED,
 	AttributionError,
+	DealState,
+	LeadState,
 	Touch,
 	check_touch_type,
 	credit_deals,
 	credited_touch,
+	deal_moves_attribution,
+	deal_rollup_campaigns,
+	lead_moves_attribution,
+	lead_rollup_campaigns,
 )
 from crm_app.core.marketing.results import campaign_ratios, cost_per, roi_percent
 
@@ -117,3 +123,52 @@ def test_roi_and_costs():
 	assert no_invoices.cost_per_lead is None
 	free = campaign_ratios(actual_cost=0, won_amount=10, invoiced_amount=10, leads=2, won_deals=1)
 	assert free == type(free)(None, None, None, None)
+
+
+# -- which saves queue a recount (crm_app/core/marketing/attribution.py) ----------------------------------
+
+OPEN_DEAL = DealState(campaign="Spring", won=False, amount=100.0, lead="L1")
+WON_DEAL = DealState(campaign="Spring", won=True, amount=100.0, closed_on=date(2026, 5, 1), lead="L1")
+
+
+def test_an_open_deals_ordinary_change_moves_nothing():
+	changed = DealState(campaign="Spring", won=False, amount=250.0, lead="L1")  # amount of an open deal
+	assert deal_rollup_campaigns(OPEN_DEAL, changed) == set()
+	assert not deal_moves_attribution(OPEN_DEAL, changed)
+	assert not deal_moves_attribution(OPEN_DEAL, DealState(campaign="Spring", lead="L2"))
+
+
+def test_a_deal_coming_going_or_changing_campaign_counts_for_both_campaigns():
+	assert deal_rollup_campaigns(None, OPEN_DEAL) == {"Spring"}
+	assert deal_rollup_campaigns(OPEN_DEAL, None) == {"Spring"}
+	moved = DealState(campaign="Webinar", lead="L1")
+	assert deal_rollup_campaigns(OPEN_DEAL, moved) == {"Spring", "Webinar"}
+	assert not deal_moves_attribution(OPEN_DEAL, moved)  # attribution reads touches, not the deal's campaign
+
+
+def test_winning_or_losing_the_win_or_a_won_deals_amount_day_or_people_move_attribution():
+	assert deal_rollup_campaigns(OPEN_DEAL, WON_DEAL) == {"Spring"}
+	assert deal_moves_attribution(OPEN_DEAL, WON_DEAL)
+	assert deal_moves_attribution(WON_DEAL, OPEN_DEAL)
+	assert deal_moves_attribution(WON_DEAL, None)
+	for change in (
+		{"amount": 120.0},
+		{"closed_on": date(2026, 5, 2)},
+		{"lead": "L2"},
+		{"customer": "C1"},
+	):
+		after = DealState(**{**WON_DEAL.__dict__, **change})
+		assert deal_moves_attribution(WON_DEAL, after), change
+	assert deal_rollup_campaigns(WON_DEAL, DealState(**{**WON_DEAL.__dict__, "amount": 120.0})) == {"Spring"}
+	assert deal_rollup_campaigns(WON_DEAL, DealState(**{**WON_DEAL.__dict__, "lead": "L2"})) == set()
+
+
+def test_a_lead_moves_figures_by_its_campaign_and_attribution_by_its_campaign_or_customer():
+	lead = LeadState(campaign="Spring")
+	assert lead_rollup_campaigns(lead, lead) == set()
+	assert not lead_moves_attribution(lead, lead)
+	assert lead_rollup_campaigns(None, lead) == {"Spring"}
+	assert lead_rollup_campaigns(lead, LeadState(campaign="Webinar")) == {"Spring", "Webinar"}
+	assert lead_moves_attribution(lead, LeadState(campaign="Spring", customer="C1"))  # converted
+	assert lead_rollup_campaigns(lead, LeadState(campaign="Spring", customer="C1")) == set()
+	assert not lead_moves_attribution(None, LeadState())

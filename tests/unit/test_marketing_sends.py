@@ -1,5 +1,6 @@
 """Campaign email without a site: the plain-text alternative, the hand-built MIME message (read back by
-Python's own parser, as Frappe's Email Queue does when it sends) and the throttle/window clock."""
+Python's own parser, as Frappe's Email Queue does when it sends), the parts shared by a send's mails
+(skeleton and layout) and the throttle/window clock."""
 
 import email
 from datetime import UTC, datetime, time, timedelta
@@ -11,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_app.core.marketing.mail import (
+	MailLayout,
+	MailSkeleton,
 	SendClock,
 	SendScheduleError,
 	address,
@@ -94,6 +97,110 @@ class TestMessage:
 		parsed = parse(message(html_body=body, text_body=body))
 		parts = {p.get_content_type(): p for p in parsed.walk()}
 		assert parts["text/html"].get_payload(decode=True).decode() == body.replace("\n", "\r\n")
+
+
+class TestSkeleton:
+	"""The headers a send shares, formatted once, and one mail's parts filled in per member."""
+
+	def skeleton(self) -> MailSkeleton:
+		return MailSkeleton(
+			sender=address("News", "news@example.com"),
+			headers={"X-Frappe-Site": "https://site.example", "Precedence": "bulk", "X-Empty": ""},
+		)
+
+	def build(self, skeleton: MailSkeleton, **overrides) -> str:
+		values = {
+			"recipient": address("Zoë Ünal", "zoe@example.com"),
+			"subject": "Grüße, Zoë",
+			"html_body": "<p>Hi Zoë</p>",
+			"text_body": "Hi Zoë\n",
+			"message_id": "abc.123@site.localhost",
+			"boundary": "b0undary",
+			"headers": {"List-Unsubscribe": "<https://site.example/u?e=zoe>"},
+			"when": 1_700_000_000.25,
+			**overrides,
+		}
+		return skeleton.build(**values)
+
+	def test_the_same_mail_as_build_message_with_the_shared_headers_added(self):
+		raw = self.build(self.skeleton())
+		alone = build_message(
+			sender=address("News", "news@example.com"),
+			recipient=address("Zoë Ünal", "zoe@example.com"),
+			subject="Grüße, Zoë",
+			html_body="<p>Hi Zoë</p>",
+			text_body="Hi Zoë\n",
+			message_id="abc.123@site.localhost",
+			boundary="b0undary",
+			extra_headers={
+				"List-Unsubscribe": "<https://site.example/u?e=zoe>",
+				"X-Frappe-Site": "https://site.example",
+				"Precedence": "bulk",
+			},
+			when=1_700_000_000.25,
+		)
+		assert raw == alone
+		parsed = parse(raw)
+		assert str(parsed["To"]) == "Zoë Ünal <zoe@example.com>"
+		assert parsed["Subject"] == "Grüße, Zoë"
+		assert (parsed["Precedence"], parsed["X-Frappe-Site"]) == ("bulk", "https://site.example")
+		assert parsed["List-Unsubscribe"] == "<https://site.example/u?e=zoe>"
+		assert parsed["X-Empty"] is None
+
+	def test_each_mail_has_its_own_recipient_and_ids_and_the_date_of_its_second(self):
+		skeleton = self.skeleton()
+		first = parse(self.build(skeleton))
+		second = parse(
+			self.build(
+				skeleton, recipient="ada@example.com", message_id="def@site", boundary="other", when=1e9
+			)
+		)
+		assert (str(first["To"]), str(second["To"])) == ("Zoë Ünal <zoe@example.com>", "ada@example.com")
+		assert (first["Message-Id"], second["Message-Id"]) == ("<abc.123@site.localhost>", "<def@site>")
+		assert first["Date"].datetime.timestamp() == 1_700_000_000
+		assert second["Date"].datetime.timestamp() == 1_000_000_000
+		assert second.get_boundary() == "===other=="
+
+	def test_no_header_injection_through_a_members_values(self):
+		parsed = parse(
+			self.build(self.skeleton(), subject="Hi\r\nBcc: x@example.com", message_id="a\nBcc: y")
+		)
+		assert parsed["Bcc"] is None
+
+
+class TestLayout:
+	"""The document around each member's body: no notification layout, the footer and the member's own
+	unsubscribe link in both parts."""
+
+	FOOTER = (
+		'<div class="footer"><!-- sender_address --><div>Example Ltd, 1 Main St</div>'
+		'<div><a href="<!--unsubscribe_url-->">Unsubscribe</a> from this list</div>'
+		"<div><!--email_open_check--></div></div>"
+	)
+	URL = "https://site.example/api/method/frappe.email.queue.unsubscribe?email=ada%40example.com&doctype=X&_signature=f0"
+
+	def test_the_body_then_the_footer_with_the_members_link(self):
+		html, text = MailLayout(self.FOOTER).parts("<p>Dear Ada,</p><p>News.</p>", self.URL)
+		assert html.startswith("<!DOCTYPE html><html><head>")
+		assert html.endswith("</body></html>")
+		body_at, footer_at = html.index("<p>Dear Ada,</p>"), html.index("Example Ltd")
+		assert body_at < footer_at
+		assert f'href="{self.URL.replace("&", "&amp;")}"' in html
+		assert "<!-- sender_address -->" not in html  # Frappe's notes, stored once per member
+		assert "<!--email_open_check-->" in html  # Frappe's own placeholder, filled when it sends
+		assert (
+			text
+			== f"Dear Ada,\n\nNews.\n\nExample Ltd, 1 Main St\n\nUnsubscribe ({self.URL}) from this list\n"
+		)
+
+	def test_each_member_their_own_link(self):
+		layout = MailLayout(self.FOOTER)
+		ada, bob = (layout.parts("<p>Hi</p>", f"https://site.example/u?e={who}") for who in ("ada", "bob"))
+		assert "e=ada" in ada[0] and "e=bob" not in ada[0] and "e=ada" in ada[1]
+		assert "e=bob" in bob[0] and "e=ada" not in bob[0] and "e=bob" in bob[1]
+
+	def test_a_footer_without_text_adds_nothing_to_the_text_part(self):
+		assert MailLayout("<div></div>").parts("<p>Hi</p>", self.URL)[1] == "Hi\n"
 
 
 def at(clock: SendClock, n: int) -> datetime:

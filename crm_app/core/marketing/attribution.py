@@ -83,3 +83,65 @@ def credit_deals(
 		if touch is not None:
 			credited[touch.campaign] = credited.get(touch.campaign, 0.0) + (amount or 0.0)
 	return credited
+
+
+# -- which changes move the figures ----------------------------------------------------------------------
+# A save that moves nothing a campaign counts queues nothing: most saves of leads and deals (a note, a
+# follow-up date, a stage) leave every campaign's figures as they are.
+
+
+@dataclass(frozen=True)
+class DealState:
+	"""What campaign figures and attribution read of a deal (None for a deal that is not there)."""
+
+	campaign: str | None = None
+	won: bool = False
+	amount: float = 0.0  # base amount
+	closed_on: object = None
+	lead: str | None = None
+	customer: str | None = None
+
+
+@dataclass(frozen=True)
+class LeadState:
+	campaign: str | None = None
+	customer: str | None = None
+
+
+def deal_rollup_campaigns(before: DealState | None, after: DealState | None) -> set[str]:
+	"""Campaigns whose counted figures a deal's change moves: both campaigns when the deal comes, goes or
+	changes campaign (it is counted); its campaign when it is won or no longer won, or its amount
+	changes while won (won count and amount)."""
+	if before is None or after is None or before.campaign != after.campaign:
+		return {state.campaign for state in (before, after) if state and state.campaign}
+	if before.won != after.won or (after.won and before.amount != after.amount):
+		return {after.campaign} if after.campaign else set()
+	return set()
+
+
+def deal_moves_attribution(before: DealState | None, after: DealState | None) -> bool:
+	"""Attribution credits won deals only: a change matters when the deal is won before or after it, and
+	its being won, amount, closing day or people (lead, customer) moved."""
+	was_won, is_won = bool(before and before.won), bool(after and after.won)
+	if not (was_won or is_won):
+		return False
+	if was_won != is_won:
+		return True
+	keys = ("amount", "closed_on", "lead", "customer")
+	return any(getattr(before, key) != getattr(after, key) for key in keys)
+
+
+def lead_rollup_campaigns(before: LeadState | None, after: LeadState | None) -> set[str]:
+	"""A lead counts for its campaign (leads, members, responses): both campaigns when it comes, goes or
+	changes campaign."""
+	if before is None or after is None or before.campaign != after.campaign:
+		return {state.campaign for state in (before, after) if state and state.campaign}
+	return set()
+
+
+def lead_moves_attribution(before: LeadState | None, after: LeadState | None) -> bool:
+	"""A lead's campaign is a touch of its deals, and its conversion joins its touches to its customer's
+	deals: a change of either moves attribution (if any deal of theirs is won, which the shell asks)."""
+	if before is None or after is None:
+		return any(state and (state.campaign or state.customer) for state in (before, after))
+	return before.campaign != after.campaign or before.customer != after.customer

@@ -1,5 +1,4 @@
-"""What lead capture accepts from the website and from email: UTM values, the spam check, a sender's name,
-and which fields an exact duplicate may still fill.
+"""What lead capture accepts from the website and from email: UTM values, the spam check, a sender's name.
 
 The spam check builds on the support portal's (crm_app/core/service/portal.py: honeypot, signed form stamp
 with a minimum fill time, at most a few links) and adds what lead forms attract: links or markup in a name,
@@ -113,16 +112,3 @@ def split_display_name(display: str | None, email: str | None = None) -> tuple[s
 		return first.strip()[:NAME_MAX_CHARS], last.strip()[:NAME_MAX_CHARS]
 	first, _space, last = name.partition(" ")
 	return first[:NAME_MAX_CHARS], last.strip()[:NAME_MAX_CHARS]
-
-
-def fill_empty(existing: Mapping, incoming: Mapping, fields: Iterable[str]) -> dict:
-	"""The values of `incoming` that an existing record may take: only for `fields` it has empty."""
-	return {
-		field: incoming[field]
-		for field in fields
-		if _is_empty(existing.get(field)) and not _is_empty(incoming.get(field))
-	}
-
-
-def _is_empty(value) -> bool:
-	return value is None or (isinstance(value, str) and not value.strip())

@@ -1,5 +1,6 @@
-"""Campaign email, the parts that need no site: a fast HTML-to-text, a MIME message built by hand and the
-clock that spreads a throttled send over a daily window.
+"""Campaign email, the parts that need no site: a fast HTML-to-text, a MIME message built by hand (what a
+send's mails share formatted once: `MailSkeleton` for the headers, `MailLayout` for the document around
+each member's body) and the clock that spreads a throttled send over a daily window.
 
 Python's `email` package takes milliseconds a message (and Frappe's html2text as long again): a hundred
 thousand members would take minutes. The message built here has the shape Frappe's `get_email` gives
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.header import Header
 from email.utils import formatdate
+from time import time as epoch_seconds
 from zoneinfo import ZoneInfo
 
 
@@ -95,35 +97,109 @@ def build_message(
 ) -> str:
 	"""An RFC 5322 message with a text and an HTML alternative. `sender`, `recipient` and `reply_to` are
 	formatted addresses; `message_id` is without angle brackets; `boundary` is unique to the message."""
-	headers = {
-		"Content-Type": f'multipart/mixed; boundary="==={boundary}=="',
-		"MIME-Version": "1.0",
-		"Subject": header_value(subject),
-		"From": sender,
-		"To": recipient,
-		"Date": formatdate(when, localtime=True),
-		"Reply-To": reply_to or sender,
-		"Message-Id": f"<{message_id}>",
-		**(extra_headers or {}),
-	}
-	outer, inner = f"==={boundary}==", f"===alt{boundary}=="
-	lines = [f"{key}: {header_value(value)}" for key, value in headers.items() if value]
-	lines += [
-		"",
-		f"--{outer}",
-		f'Content-Type: multipart/alternative; boundary="{inner}"',
-		"MIME-Version: 1.0",
-		"",
-		f"--{inner}",
-		*_part("plain", text_body),
-		f"--{inner}",
-		*_part("html", html_body),
-		f"--{inner}--",
-		"",
-		f"--{outer}--",
-		"",
-	]
-	return "\r\n".join(lines)
+	return MailSkeleton(sender=sender, reply_to=reply_to).build(
+		recipient=recipient,
+		subject=subject,
+		html_body=html_body,
+		text_body=text_body,
+		message_id=message_id,
+		boundary=boundary,
+		headers=extra_headers,
+		when=when,
+	)
+
+
+class MailSkeleton:
+	"""What the mails of one send share, formatted once: sender, reply-to, the headers with one value for
+	all (`headers`), the date of the current second. `build` fills in one member's parts."""
+
+	def __init__(self, *, sender: str, reply_to: str | None = None, headers: dict[str, str] | None = None):
+		self.sender = header_value(sender)
+		self.reply_to = header_value(reply_to or sender)
+		self.fixed = _header_lines(headers)
+		self._date: tuple[int | None, str] = (None, "")
+
+	def date(self, when: float | None = None) -> str:
+		"""The Date header's value (formatdate takes 5 us; the mails of one second share it)."""
+		second = int(epoch_seconds() if when is None else when)
+		if self._date[0] != second:
+			self._date = (second, formatdate(second, localtime=True))
+		return self._date[1]
+
+	def build(
+		self,
+		*,
+		recipient: str,
+		subject: str,
+		html_body: str,
+		text_body: str,
+		message_id: str,
+		boundary: str,
+		headers: dict[str, str] | None = None,
+		when: float | None = None,
+	) -> str:
+		"""One mail: `recipient` a formatted address, `message_id` without angle brackets, `boundary` unique
+		to the mail, `headers` this mail's own (List-Unsubscribe)."""
+		outer, inner = f"==={boundary}==", f"===alt{boundary}=="
+		own = {"Subject": subject, "From": self.sender, "To": recipient}
+		return "\r\n".join(
+			[
+				f'Content-Type: multipart/mixed; boundary="{outer}"',
+				"MIME-Version: 1.0",
+				_header_lines(own)
+				+ f"Date: {self.date(when)}\r\nReply-To: {self.reply_to}\r\n"
+				+ f"Message-Id: <{header_value(message_id)}>\r\n"
+				+ _header_lines(headers)
+				+ self.fixed,
+				f"--{outer}",
+				f'Content-Type: multipart/alternative; boundary="{inner}"',
+				"MIME-Version: 1.0",
+				"",
+				f"--{inner}",
+				*_part("plain", text_body),
+				f"--{inner}",
+				*_part("html", html_body),
+				f"--{inner}--",
+				"",
+				f"--{outer}--",
+				"",
+			]
+		)
+
+
+def _header_lines(headers: dict[str, str] | None) -> str:
+	"""`Name: value` lines, each ending in CRLF; a header without a value is left out."""
+	lines = ((key, header_value(value)) for key, value in (headers or {}).items())
+	return "".join(f"{key}: {value}\r\n" for key, value in lines if value)
+
+
+UNSUBSCRIBE_URL = "<!--unsubscribe_url-->"  # Frappe's placeholder for a recipient's unsubscribe link
+_TEXT_URL = "https://unsubscribe.invalid/"  # stands for the link while the footer is turned into text
+_BARE_HEAD = (
+	'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
+	'<meta name="viewport" content="width=device-width"></head><body>'
+)
+_HTML_COMMENT = re.compile(r"<!--\s.*?\s-->", re.S)  # Frappe's footer notes ("<!-- sender_address -->")
+
+
+class MailLayout:
+	"""The HTML document around each member's body, and its plain-text twin, built once per send.
+
+	`footer` is the HTML after the body (an account's footer, an address, the unsubscribe line) with
+	UNSUBSCRIBE_URL where each member's own unsubscribe link goes."""
+
+	def __init__(self, footer: str, head: str = _BARE_HEAD, tail: str = "</body></html>"):
+		footer = _HTML_COMMENT.sub("", footer)
+		self.head, self.tail = head, footer + tail
+		text = html_to_text(footer.replace(UNSUBSCRIBE_URL, _TEXT_URL))
+		self.text_tail = "\n" + text.replace(_TEXT_URL, UNSUBSCRIBE_URL) if text.strip() else ""
+
+	def parts(self, body: str, unsubscribe_url: str) -> tuple[str, str]:
+		"""(HTML, plain text) of one member's mail around their rendered `body`."""
+		return (
+			self.head + body + self.tail.replace(UNSUBSCRIBE_URL, html.escape(unsubscribe_url, quote=True)),
+			html_to_text(body) + self.text_tail.replace(UNSUBSCRIBE_URL, unsubscribe_url),
+		)
 
 
 def _part(subtype: str, body: str) -> list[str]:

@@ -13,14 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-NOTIFY, TASK, EMAIL, SEGMENT, COUPON = (
+NOTIFY, TASK, EMAIL, SEGMENT, COUPON, PRICING = (
 	"Notify",
 	"Create Task",
 	"Send Email Template",
 	"Add to Segment",
 	"Create Coupon Code",
+	"Apply Pricing Rule",
 )
-ACTION_TYPES = (NOTIFY, TASK, EMAIL, SEGMENT, COUPON)
+ACTION_TYPES = (NOTIFY, TASK, EMAIL, SEGMENT, COUPON, PRICING)
+ERPNEXT_ACTIONS = (COUPON, PRICING)
 RECORD_TYPES = ("CX Customer", "CX Lead", "CX Opportunity", "CX Issue")
 # Where each record type keeps what an action needs.
 EMAIL_FIELD = {"CX Lead": "email", "CX Customer": "email_id", "CX Issue": "raised_by"}
@@ -34,6 +36,12 @@ OWNER_FIELD = {
 CUSTOMER_FIELD = {"CX Opportunity": "customer", "CX Issue": "customer"}
 SEGMENT_MEMBER_TYPES = ("CX Lead", "CX Customer")
 RECORD_OWNER, CHOSEN_USER = "Record Owner", "User"
+# A log row whose actions failed is tried again by the next runs until it has been tried this often.
+MAX_ATTEMPTS = 3
+# The "cart left" condition (ERPNext): not a field of the record, so it joins the hashed rules as this
+# pseudo-rule; a trigger without it keeps the hash it always had.
+CART_LEFT_RULE = "cart_left_hours"
+MAX_CART_HOURS = 24 * 365
 
 
 class TriggerError(ValueError):
@@ -45,6 +53,10 @@ class TriggerError(ValueError):
 
 
 class ActionSetupError(TriggerError):
+	pass
+
+
+class ConditionSetupError(TriggerError):
 	pass
 
 
@@ -63,6 +75,32 @@ def condition_hash(rules: Iterable[Sequence[Any]]) -> str:
 	"""A stable 40-character hash of the rules (AND-combined, so their order does not count)."""
 	text = json.dumps(canonical_rules(rules), sort_keys=True, separators=(",", ":"), default=str)
 	return hashlib.sha1(text.encode()).hexdigest()  # an identity, not a secret
+
+
+def firing_rules(rules: Sequence[Sequence[Any]], record_type: str, cart_left_hours: int = 0) -> list:
+	"""The rules a firing is keyed by: the condition's rules, and the cart-left hours when set."""
+	if not cart_left_hours:
+		return list(rules)
+	return [*rules, [record_type, CART_LEFT_RULE, ">=", int(cart_left_hours)]]
+
+
+def check_cart_condition(record_type: str, cart_left_hours: Any, erpnext: bool) -> int:
+	"""The cart-left hours as a whole number (0: no such condition), or ConditionSetupError."""
+	if cart_left_hours in (None, "", 0, "0"):
+		return 0
+	if isinstance(cart_left_hours, bool):
+		raise ConditionSetupError("cart_hours", "Cart hours must be a whole number")
+	try:
+		hours = int(str(cart_left_hours).strip())
+	except ValueError:
+		raise ConditionSetupError("cart_hours", "Cart hours must be a whole number") from None
+	if not 0 <= hours <= MAX_CART_HOURS:
+		raise ConditionSetupError("cart_hours", f"Cart hours must be between 0 and {MAX_CART_HOURS}")
+	if hours and not erpnext:
+		raise ConditionSetupError("needs_erpnext", "A left cart is an ERPNext Quotation: ERPNext is needed")
+	if hours and record_type != "CX Customer":
+		raise ConditionSetupError("customers_only", "Only customers have carts")
+	return hours
 
 
 def _text(value: Any) -> str:
@@ -133,13 +171,13 @@ def check_action(action: ActionSetup, record_type: str, erpnext: bool) -> None:
 			raise ActionSetupError("no_segment", "Adding to a segment needs a segment")
 		if record_type not in SEGMENT_MEMBER_TYPES and record_type not in CUSTOMER_FIELD:
 			raise ActionSetupError("no_member", f"{record_type} cannot join a segment")
-	if kind == COUPON:
+	if kind in ERPNEXT_ACTIONS:
 		if not erpnext:
-			raise ActionSetupError("needs_erpnext", "Coupon codes need ERPNext")
+			raise ActionSetupError("needs_erpnext", f"{kind} needs ERPNext")
 		if not action.pricing_rule:
-			raise ActionSetupError("no_pricing_rule", "A coupon code needs a Pricing Rule")
+			raise ActionSetupError("no_pricing_rule", f"{kind} needs a Pricing Rule")
 		if record_type != "CX Customer" and record_type not in CUSTOMER_FIELD:
-			raise ActionSetupError("no_customer", f"{record_type} has no customer to give a coupon to")
+			raise ActionSetupError("no_customer", f"{record_type} has no customer to give a price to")
 
 
 # -- which actions are still to run ------------------------------------------------------------------
@@ -171,6 +209,25 @@ def plan_actions(action_keys: Sequence[str], fired: Sequence[Fired]) -> list[Ste
 		if rows:
 			steps.append(Step(key, rows))
 	return steps
+
+
+def retryable(status: str, attempts: int, limit: int = MAX_ATTEMPTS) -> bool:
+	"""Whether a run acts on a log row: pending, or failed and tried fewer than `limit` times."""
+	return status == "Pending" or (status == "Failed" and (attempts or 0) < limit)
+
+
+def merge_notes(previous: str | None, new: Iterable[str]) -> str:
+	"""The log's result after another pass: what earlier passes noted, then this pass's new notes."""
+	lines = [line for line in (previous or "").split("\n") if line.strip()]
+	lines.extend(note for note in new if note and note not in lines)
+	return "\n".join(lines)
+
+
+def pricing_rule_name(trigger: str, record_type: str, record: str, template: str) -> str:
+	"""The name of the Pricing Rule a trigger gives a record from a template: the same on every run, so a
+	rerun finds the rule it made instead of making a second one."""
+	key = "\n".join((trigger, record_type, record, template))
+	return "PRLE-CX-" + hashlib.sha1(key.encode()).hexdigest()[:12].upper()  # an identity, not a secret
 
 
 def parse_done(text: str | None) -> frozenset[str]:

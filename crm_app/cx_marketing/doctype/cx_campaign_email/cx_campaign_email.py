@@ -23,12 +23,22 @@ class CXCampaignEmail(Document):
 				frappe.throw(_("Row {0}: the delay cannot be negative.").format(row.idx), CampaignEmailError)
 
 	def validate_window(self):
+		self.drop_defaulted_window()
 		if bool(self.window_start) != bool(self.window_end):
 			frappe.throw(_("A send window needs both a start and an end time."), CampaignEmailError)
 		if self.window_start and get_time(self.window_start) == get_time(self.window_end):
 			frappe.throw(_("A send window cannot start and end at the same time."), CampaignEmailError)
 		if (self.throttle_per_hour or 0) < 0:
 			frappe.throw(_("Emails per hour cannot be negative."), CampaignEmailError)
+
+	def drop_defaulted_window(self):
+		"""Frappe fills every Time field of a new record with the current time (desk and frappe.new_doc):
+		two such values, seconds apart, are no window anyone chose, not a window of a few milliseconds."""
+		if not (self.is_new() and self.window_start and self.window_end):
+			return
+		start, end = (_seconds(get_time(value)) for value in (self.window_start, self.window_end))
+		if abs(end - start) < 60:
+			self.window_start = self.window_end = None
 
 	def validate_time_zone(self):
 		if not self.time_zone:
@@ -43,3 +53,7 @@ class CXCampaignEmail(Document):
 	def validate_sender(self):
 		if self.sender:
 			frappe.utils.validate_email_address(self.sender, throw=True)
+
+
+def _seconds(moment) -> float:
+	return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6

@@ -51,6 +51,16 @@ frappe.ui.form.on("CX Segment", {
 		if (!frm.is_new() && frm.has_perm("write")) {
 			frm.add_custom_button(__("Resolve Now"), () => frm.events.resolve_now(frm));
 		}
+		if (!frm.is_new() && frappe.model.can_read("CX Segment Member")) {
+			// the key is what the member table is indexed by; the name alone would scan every stay
+			frm.add_custom_button(__("Members"), () =>
+				frappe.set_route("List", "CX Segment Member", {
+					segment: frm.doc.name,
+					segment_key: frm.doc.segment_key,
+					left_on: ["is", "not set"],
+				})
+			);
+		}
 	},
 
 	segment_of(frm) {

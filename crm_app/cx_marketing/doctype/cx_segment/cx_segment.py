@@ -2,8 +2,6 @@
 
 import json
 
-import frappe
-from frappe import _
 from frappe.model.document import Document
 
 from crm_app.cx_marketing import segments
@@ -11,19 +9,16 @@ from crm_app.cx_marketing import segments
 
 class CXSegment(Document):
 	def validate(self):
-		self.refuse_name_still_being_deleted()
 		self.normalise_rules()
 
-	def refuse_name_still_being_deleted(self):
-		"""A deleted segment's many stays go in a background job; a new one of that name waits for it, so
-		it starts with no members of the old one."""
-		if self.is_new() and frappe.db.exists(segments.MEMBER, {"segment": self.name or self.segment_name}):
-			frappe.throw(
-				_(
-					"The members of a deleted segment named {0} are still being removed. Try again in a few minutes."
-				).format(self.segment_name),
-				frappe.DuplicateEntryError,
-			)
+	def before_save(self):
+		self.assign_segment_key()
+
+	def assign_segment_key(self):
+		"""A key of its own from a sequence, never reused: a namesake made while a deleted segment's stays
+		are still being removed in the background starts with none of them."""
+		if not self.segment_key:
+			self.segment_key = segments.next_segment_key()
 
 	def normalise_rules(self):
 		"""Refuse rules the segment cannot apply (InvalidSegmentRuleError) and keep them normalised."""
@@ -34,4 +29,8 @@ class CXSegment(Document):
 			segments.end_rule_stays(self.name)
 
 	def on_trash(self):
-		segments.forget_segment(self.name)
+		segments.forget_segment(self.name, self.segment_key)
+
+
+def on_doctype_update():
+	segments.create_key_sequence()

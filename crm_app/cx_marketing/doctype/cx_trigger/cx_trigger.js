@@ -12,6 +12,16 @@ frappe.ui.form.on("CX Trigger", {
 				})
 			);
 		}
+		if (!frm.is_new() && frm.doc.enabled && frm.perm[0] && frm.perm[0].write) {
+			frm.add_custom_button(__("Retry Failed"), () =>
+				frappe.call({
+					method: "crm_app.cx_marketing.triggers.retry_failed",
+					type: "POST",
+					args: { trigger: frm.doc.name },
+				})
+			);
+		}
+		frm.trigger("offer_actions");
 		if (!frm.is_new()) {
 			frm.add_custom_button(__("Log"), () =>
 				frappe.set_route("List", "CX Trigger Log", { cx_trigger: frm.doc.name })
@@ -34,7 +44,26 @@ frappe.ui.form.on("CX Trigger", {
 
 	trigger_on(frm) {
 		frm.set_value("filters_json", "[]");
+		if (frm.doc.trigger_on !== "CX Customer") frm.set_value("cart_left_hours", 0);
 		frm.trigger("render_condition");
+	},
+
+	cart_left_hours(frm) {
+		frm.trigger("render_condition");
+	},
+
+	// Coupons and pricing rules are ERPNext's: without it, the actions are not offered (and the server
+	// refuses them).
+	offer_actions(frm) {
+		if (frappe.boot.versions && frappe.boot.versions.erpnext) return;
+		const erpnext_only = ["Create Coupon Code", "Apply Pricing Rule"];
+		const field = frappe.meta.get_docfield("CX Trigger Action", "action_type", frm.doc.name);
+		const options = (field.options || "").split("\n").filter((o) => !erpnext_only.includes(o));
+		frm.fields_dict.actions.grid.update_docfield_property(
+			"action_type",
+			"options",
+			options.join("\n")
+		);
 	},
 
 	render_condition(frm) {
@@ -73,6 +102,7 @@ frappe.ui.form.on("CX Trigger", {
 			.xcall("crm_app.cx_marketing.triggers.count_matching_now", {
 				trigger_on: frm.doc.trigger_on,
 				filters_json: frm.doc.filters_json || "[]",
+				cart_left_hours: frm.doc.cart_left_hours || 0,
 			})
 			.then((n) => target.text(__("{0} records match now", [format_number(n, null, 0)])))
 			.catch(() => target.text(__("The condition is not valid yet.")));

@@ -14,10 +14,13 @@ class CXTrigger(Document):
 		self.validate_actions()
 
 	def validate_condition(self):
-		self.condition_hash = triggers.validate_condition(self.trigger_on, self.filters_json)
+		self.condition_hash = triggers.validate_condition(
+			self.trigger_on, self.filters_json, self.cart_left_hours
+		)
 
 	def validate_actions(self):
-		triggers.validate_actions(self.trigger_on, self.actions)
+		before = self.get_doc_before_save()
+		triggers.validate_actions(self.trigger_on, self.actions, before.actions if before else ())
 
 	def on_trash(self):
 		# The log only says what this trigger did: it goes with it, set-based (it may hold a million rows).

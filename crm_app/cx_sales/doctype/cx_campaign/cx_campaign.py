@@ -4,6 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
+from crm_app.core.marketing.capture import slug
 from crm_app.utils import validate_date_range
 
 
@@ -11,3 +12,8 @@ class CXCampaign(Document):
 	def validate(self):
 		validate_date_range(self, "start_date", "end_date")
 		self.currency = self.currency or frappe.db.get_default("currency")
+		self.set_utm_slug()
+
+	def set_utm_slug(self):
+		# Lead capture finds the campaign a link's utm_campaign names by this indexed value.
+		self.utm_slug = slug(self.campaign_name or self.name) or None

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from crm_app import ownership, scoring
-from crm_app.campaigns import queue_campaign_refresh
+from crm_app.campaigns import on_lead_change
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core.names import full_name
 from crm_app.exceptions import LeadNotConvertibleError
@@ -72,12 +72,12 @@ class CXLead(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 			)
 
 	def on_update(self):
-		before = self.get_doc_before_save()
-		if not before or self.has_value_changed("campaign"):
-			queue_campaign_refresh(self.campaign, before.campaign if before else None)
+		# Campaign figures and attribution: queued only when what they read changed (crm_app/campaigns.py).
+		if self.has_value_changed("campaign") or self.has_value_changed("customer"):  # True when new
+			on_lead_change(self.name, self.get_doc_before_save(), self)
 
 	def on_trash(self):
-		queue_campaign_refresh(self.campaign)
+		on_lead_change(self.name, self, None)
 
 
 def on_doctype_update():

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, getdate, now_datetime, nowdate
 
 from crm_app import money, ownership
-from crm_app.campaigns import queue_campaign_refresh
+from crm_app.campaigns import on_deal_change
 from crm_app.conflicts import ChangedMeanwhile
 from crm_app.core import pipeline
 from crm_app.core.books.deal_books import BY_PERSON
@@ -190,13 +190,11 @@ class CXOpportunity(SeriesOutsideTransaction, ChangedMeanwhile, Document):
 			ownership.warn_about_other_owners(self)
 
 	def on_update(self):
-		before = self.get_doc_before_save()
-		watched = ("campaign", "status", "base_amount")
-		if not before or any(self.has_value_changed(field) for field in watched):
-			queue_campaign_refresh(self.campaign, before.campaign if before else None)
+		# Campaign figures and attribution: queued only when what they read changed (crm_app/campaigns.py).
+		on_deal_change(self.get_doc_before_save(), self)
 
 	def on_trash(self):
-		queue_campaign_refresh(self.campaign)
+		on_deal_change(self, None)
 
 	@frappe.whitelist(methods=["POST"])
 	def mark_won(self):
