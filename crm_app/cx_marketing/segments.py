@@ -119,8 +119,9 @@ def create_key_sequence() -> None:
 
 
 def next_segment_key() -> int:
-	"""A new segment's key: from a sequence, so a deleted segment's key is never given again."""
-	create_key_sequence()
+	"""A new segment's key: from a sequence, so a deleted segment's key is never given again. The sequence
+	is made by the doctype sync and the v0.8 patch, never here: CREATE SEQUENCE commits the transaction
+	of the save that asks."""
 	return int(frappe.db.get_next_sequence_val(SEGMENT, slug=KEY_SEQUENCE))
 
 

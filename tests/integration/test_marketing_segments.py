@@ -51,6 +51,13 @@ class SegmentCase(CXTestCase):
 
 
 class TestResolution(SegmentCase):
+	def test_saving_a_segment_commits_nothing(self):
+		# its key comes from a sequence; making the sequence there (DDL) committed the caller's transaction
+		lead = self.lead()
+		self.segment(self.in_town())
+		frappe.db.rollback()
+		self.assertFalse(frappe.db.exists("CX Lead", lead.name))
+
 	def test_resolves_to_exactly_the_matching_leads(self):
 		young = self.lead(age_band="25-34", income_band="High")
 		also = self.lead(age_band="25-34", income_band="Middle")
