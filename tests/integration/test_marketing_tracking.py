@@ -63,10 +63,18 @@ class TrackingCase(CXTestCase):
 		self.tag = frappe.generate_hash(length=6)
 		self.campaign = make_campaign(f"Track {self.tag}")
 		frappe.local.conf.mail_server = "localhost"  # a default outgoing account from site_config
-		self.addCleanup(lambda: frappe.local.conf.pop("mail_server", None))
+		self.addCleanup(self.forget_mail_server)
 		previous = (getattr(frappe.local, "request", None), getattr(frappe.local, "request_ip", None))
 		self.addCleanup(self.restore_request, *previous)
 		frappe.local.request_ip = f"198.51.100.{uuid.uuid4().int % 250}-{self.tag}"  # own rate limits
+
+	@staticmethod
+	def forget_mail_server():
+		# Frappe keeps the outgoing account it found on frappe.local: left there, later tests in this
+		# process would send (and commit) Frappe's assignment mails at once
+		frappe.local.conf.pop("mail_server", None)
+		frappe.local.outgoing_email_account = {}
+		frappe.local.flags.commit = False
 
 	@staticmethod
 	def restore_request(request, request_ip):
