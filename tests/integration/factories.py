@@ -11,6 +11,9 @@ class CXTestCase(FrappeTestCase):
 	def tearDown(self):
 		frappe.db.rollback()
 		frappe.set_user("Administrator")
+		# Frappe keeps the outgoing Email Account it found on frappe.local; one a test made (and rolled
+		# back) would make later tests send mail at once, and Email Queue commits what it sends
+		frappe.local.outgoing_email_account = {}
 
 
 def make_lead(**values):
