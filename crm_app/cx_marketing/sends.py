@@ -859,6 +859,7 @@ def recount(campaign_email: str) -> dict:
 			opted += row.count
 	opened = frappe.db.count(RECIPIENT, {"campaign_email": campaign_email, "opened_on": ("is", "set")})
 	replied = frappe.db.count(RECIPIENT, {"campaign_email": campaign_email, "replied_on": ("is", "set")})
+	clicked = frappe.db.count(RECIPIENT, {"campaign_email": campaign_email, "clicked_on": ("is", "set")})
 	values = {
 		"queued": sum(by_status.get(s, 0) for s in ("Queued", "Sent", "Bounced", "Replied", "Opened")),
 		"skipped_opted_out": opted,
@@ -870,6 +871,7 @@ def recount(campaign_email: str) -> dict:
 		"bounced": by_status.get("Bounced", 0),
 		"replied": replied,
 		"opened": opened,
+		"clicked": clicked,
 	}
 	set_values(campaign_email, **values)
 	return values

@@ -257,10 +257,10 @@ def mark_clicked(email, recipient, now) -> bool:
 
 
 def add_count(campaign_email: str, fieldname: str) -> None:
-	"""One more open or click, in place (the fieldname is one of two fixed names)."""
-	table = frappe.qb.DocType(EMAIL)
-	field = table[{"opened": "opened", "clicked": "clicked"}[fieldname]]
-	frappe.qb.update(table).set(field, field + 1).where(table.name == campaign_email).run()
+	"""One more open or click, in place, as the send adds its counts."""
+	from crm_app.cx_marketing.sends import add_counts  # sends imports this module
+
+	add_counts(campaign_email, {fieldname: 1})
 
 
 def touch(email, recipient, touch_type: str, now) -> None:

@@ -106,17 +106,18 @@ def check_record_type(record_type: str) -> None:
 
 
 def validate_actions(record_type: str, actions: Iterable, before: Iterable = ()) -> None:
-	"""Each action can run; `before`: the actions as last saved (whose ERPNext documents were allowed)."""
+	"""Each action can run; `before`: the actions as last saved, for the same records (whose ERPNext
+	discounts were allowed: an unchanged one is not asked for again)."""
 	actions = list(actions)
 	if not actions:
 		frappe.throw(_("Add at least one action."), TriggerActionError)
-	allowed = {(row.action_type, row.get("pricing_rule")) for row in before}
+	allowed = {gift(row) for row in before}
 	for row in actions:
 		try:
 			core.check_action(action_setup(row), record_type, erpnext_installed())
 		except core.ActionSetupError as error:
 			throw_action_error(row, record_type, error.code)
-		if row.action_type in core.ERPNEXT_ACTIONS and (row.action_type, row.pricing_rule) not in allowed:
+		if row.action_type in core.ERPNEXT_ACTIONS and gift(row) not in allowed:
 			check_may_give(row)
 		if row.action_type == core.TASK and row.task_description:
 			check_template(row)
@@ -130,6 +131,11 @@ def validate_actions(record_type: str, actions: Iterable, before: Iterable = ())
 			from crm_app.integrations.erpnext.triggers import check_template_rule
 
 			check_template_rule(row.pricing_rule)
+
+
+def gift(row) -> tuple:
+	"""What an ERPNext action gives: which discount, for how long."""
+	return (row.action_type, row.get("pricing_rule"), cint(row.get("coupon_valid_days")))
 
 
 def check_may_give(row) -> None:

@@ -70,10 +70,8 @@ class TrackingCase(CXTestCase):
 
 	@staticmethod
 	def forget_mail_server():
-		# Frappe keeps the outgoing account it found on frappe.local: left there, later tests in this
-		# process would send (and commit) Frappe's assignment mails at once
+		# (the account Frappe found through it is forgotten by CXTestCase.tearDown)
 		frappe.local.conf.pop("mail_server", None)
-		frappe.local.outgoing_email_account = {}
 		frappe.local.flags.commit = False
 
 	@staticmethod

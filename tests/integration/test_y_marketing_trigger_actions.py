@@ -268,6 +268,14 @@ class TestPricingRule(ActionCase):
 		trigger = frappe.get_doc("CX Trigger", trigger.name)
 		trigger.description = "Edited by marketing"
 		trigger.save()
+		# ...but not who gets the price, nor for how long
+		trigger.filters_json = json.dumps([["CX Customer", "customer_name", "like", "%"]])
+		with self.assertRaises(frappe.PermissionError):
+			trigger.save()
+		trigger.reload()
+		trigger.actions[0].coupon_valid_days = 365
+		with self.assertRaises(frappe.PermissionError):
+			trigger.save()
 
 	def test_what_cannot_give_a_price_is_refused(self):
 		with self.assertRaises(TriggerNeedsERPNextError):

@@ -20,7 +20,13 @@ class CXTrigger(Document):
 
 	def validate_actions(self):
 		before = self.get_doc_before_save()
-		triggers.validate_actions(self.trigger_on, self.actions, before.actions if before else ())
+		# who may give discounts is asked again when the trigger would give them to other records
+		same_audience = (
+			before
+			and not self.has_value_changed("condition_hash")
+			and not (self.enabled and not before.enabled)
+		)
+		triggers.validate_actions(self.trigger_on, self.actions, before.actions if same_audience else ())
 
 	def on_trash(self):
 		# The log only says what this trigger did: it goes with it, set-based (it may hold a million rows).
