@@ -214,3 +214,9 @@ class CampaignTrackingLinkError(CXValidationError):
 	link index, or a campaign email or link that does not exist. Refused; nothing is recorded."""
 
 	http_status_code = 404  # a browser following the link gets Frappe's "Not Found" page, not an error trace
+
+
+# Analytics (crm_app/cx_insights): settings the figures cannot be made from.
+class InsightsSettingsError(CXValidationError):
+	"""A weight, horizon or threshold in CX Insights Settings that is negative, zero where a period is
+	meant, or a tier table with the same tier or threshold twice."""

@@ -142,6 +142,7 @@ def after_install():
 	completeness.install_defaults()  # indexes, the Contact field, default rules; records scored
 	setup_support_portal()
 	create_issue_notifications()
+	set_insights_defaults()
 
 
 def after_migrate():
@@ -151,6 +152,7 @@ def after_migrate():
 	set_display_currency()
 	setup_erpnext_integration()
 	setup_support_portal()
+	set_insights_defaults()
 
 
 def setup_support_portal() -> None:
@@ -358,6 +360,21 @@ def set_default_settings() -> None:
 	settings = frappe.get_single("CX Settings")
 	settings.default_sales_stage = settings.default_sales_stage or SALES_STAGES[0][0]
 	settings.default_territory = settings.default_territory or ROOT_TERRITORY
+	settings.save(ignore_permissions=True)
+
+
+DEFAULT_LOYALTY_TIERS = (("Bronze", 0), ("Silver", 1000), ("Gold", 5000))
+
+
+def set_insights_defaults() -> None:
+	"""CX Insights Settings stored once with its defaults (a Single reads its defaults only while nothing of
+	it is stored), with three loyalty tiers to start from."""
+	if frappe.db.get_singles_dict("CX Insights Settings"):
+		return
+	settings = frappe.get_single("CX Insights Settings")
+	settings.loyalty_tiers = []
+	for tier_name, min_points in DEFAULT_LOYALTY_TIERS:
+		settings.append("loyalty_tiers", {"tier_name": tier_name, "min_points": min_points})
 	settings.save(ignore_permissions=True)
 
 
