@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint, flt
+from frappe.utils import cint
 
 from crm_app.exceptions import InsightsSettingsError
 
@@ -35,8 +35,15 @@ class CXInsightsSettings(Document):
 
 	def validate_not_negative(self):
 		for fieldname in WEIGHTS + RATES + THRESHOLDS:
-			if flt(self.get(fieldname)) < 0:
-				self.refuse(_("{0} cannot be negative.").format(_(self.meta.get_label(fieldname))))
+			label = _(self.meta.get_label(fieldname))
+			value = self.get(fieldname)
+			# checked before Frappe's cast, which would store text such as "high" as 0 without a word
+			try:
+				number = float(value or 0)
+			except (TypeError, ValueError):
+				self.refuse(_("{0} must be a number, not {1}.").format(label, frappe.bold(value)))
+			if number < 0 or number != number or number in (float("inf"), float("-inf")):
+				self.refuse(_("{0} must be a number of 0 or more.").format(label))
 
 	def validate_periods(self):
 		for fieldname in PERIODS:
