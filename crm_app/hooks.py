@@ -297,3 +297,17 @@ scheduler_events["cron"].setdefault("*/15 * * * *", []).append(
 )
 # A trigger's log keeps what was done for a record, and never blocks deleting the record.
 ignore_links_on_delete.append("CX Trigger Log")
+
+# Insights (issue 13): figures made by nightly jobs from plain functions in crm_app/core/insights/.
+# - customer value (value.py): RFM segments, expected purchases and value, probability of being active.
+scheduler_events["daily_long"].append("crm_app.cx_insights.value.nightly_refresh")
+# A customer's segment history goes with them and never blocks a delete.
+ignore_links_on_delete.append("CX RFM Snapshot")
+_also_on("CX Customer", ("on_trash", "crm_app.cx_insights.value.forget_snapshots"))
+# - loyalty (loyalty.py): points (ERPNext's Loyalty Program where present) and tiers, tier changes noted.
+scheduler_events["daily_long"].append("crm_app.cx_insights.loyalty.nightly")
+# - lead conversion (conversion.py): retrained every week, open leads rescored every night.
+scheduler_events.setdefault("weekly_long", []).append("crm_app.cx_insights.conversion.enqueue_retrain")
+scheduler_events["daily_long"].append("crm_app.cx_insights.conversion.enqueue_rescore")
+# - demand forecast (forecast.py): every week, from invoice lines (ERPNext) or won deals' items.
+scheduler_events.setdefault("weekly_long", []).append("crm_app.cx_insights.forecast.weekly")

@@ -76,8 +76,28 @@ FIELDS_BY_TARGET: dict[str, dict[str, tuple[str, ...]]] = {
 	},
 	"CX Customer": {
 		"demographics": ("territory", "customer_group", "industry", "customer_type"),
-		"behaviour": ("last_contacted_on", "satisfaction_score", "loyalty_points"),
-		"purchases": ("lifetime_value", "last_purchase_on", "outstanding_amount"),
+		"behaviour": (
+			"last_contacted_on",
+			"satisfaction_score",
+			"loyalty_points",
+			# customer value (crm_app/cx_insights/value.py)
+			"rfm_segment",
+			"rfm_segment_since",
+			"rfm_score",
+			"rfm_recency_days",
+			"rfm_frequency",
+			"probability_alive",
+		),
+		"purchases": (
+			"lifetime_value",
+			"last_purchase_on",
+			"outstanding_amount",
+			# customer value (crm_app/cx_insights/value.py)
+			"rfm_monetary",
+			"predicted_purchases",
+			"predicted_value",
+			"value_model_status",
+		),
 	},
 	"Contact": {
 		"demographics": ("gender", "company_name", "designation"),

@@ -33,6 +33,8 @@ SERVER_ONLY = {
 	"CX Trigger Log",
 	"CX Segment Member",
 	"CX Campaign Email Recipient",
+	"CX RFM Snapshot",
+	"CX Demand Forecast",
 }
 
 
@@ -122,6 +124,12 @@ FACTORIES = {
 	},
 	"CX Product": lambda: {"product_code": unique("P"), "product_name": "Widget", "standard_rate": 3},
 	"CX Tally": lambda: {"tally": "leads", "dim_1": "New", "row_count": 1},
+	"CX RFM Snapshot": lambda: {
+		"customer": make_customer().name,
+		"scored_on": "2026-01-01",
+		"segment": "Loyal",
+	},
+	"CX Demand Forecast": lambda: {"item_type": "DocType", "item": "CX Lead", "period": "2026-01-01"},
 	"CX Duplicate Key": lambda: {
 		"record_doctype": "CX Lead",
 		"record_name": make_lead(first_name="Keyed").name,

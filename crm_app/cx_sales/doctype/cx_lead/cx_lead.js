@@ -6,6 +6,7 @@ frappe.ui.form.on("CX Lead", {
 		crm_app.add_activity_buttons(frm);
 		crm_app.render_profile(frm); // the 360 tab (public/js/profile360.js)
 		render_score_breakdown(frm);
+		render_conversion(frm); // after the score: it adds to the same section
 		show_missing_fields(frm);
 		if (!frm.is_new() && !frm.doc.customer && !["Lost", "Unqualified"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Convert to Customer"), () => convert_lead(frm)).addClass(
@@ -49,6 +50,42 @@ function render_score_breakdown(frm) {
 				`<a href="/app/cx-scoring-settings">${__("CX Scoring Settings")}</a>`,
 		  ])}</p>`;
 	frm.get_field("score_breakdown").$wrapper.html(html);
+}
+
+// The predicted probability and its top factors (crm_app/cx_insights/conversion.py), under the rule-based
+// score, with how well the model did on leads it did not see.
+function render_conversion(frm) {
+	if (frm.is_new() || !frm.doc.conversion_scored_on) return;
+	let factors = [];
+	try {
+		factors = JSON.parse(frm.doc.conversion_factors || "[]");
+	} catch (e) {
+		factors = [];
+	}
+	const rows = factors
+		.map(
+			(f) =>
+				`<tr><td class="text-right ${f.effect < 0 ? "text-danger" : "text-success"}" style="width: 4em">` +
+				`${f.effect > 0 ? "+" : ""}${flt(f.effect, 2)}</td><td>${frappe.utils.escape_html(f.factor)}</td></tr>`
+		)
+		.join("");
+	const $block = $(
+		`<div class="cx-conversion mt-3"><b>${__("Predicted conversion: {0}", [
+			`${flt(frm.doc.conversion_probability, 1)}%`,
+		])}</b> <span class="text-muted small cx-conversion-model"></span>` +
+			(rows ? `<table class="table table-sm table-borderless mb-0">${rows}</table>` : "") +
+			`<p class="text-muted small mb-0">${__("Effects are in log-odds against an average lead.")}</p></div>`
+	);
+	frm.get_field("score_breakdown").$wrapper.append($block);
+	frappe
+		.xcall("crm_app.cx_insights.conversion.model_summary")
+		.then((m) => {
+			if (m.status === "Trained") {
+				$block.find(".cx-conversion-model").text(
+					__("Model AUC {0} on held-out leads (rule-based score {1})", [m.auc, m.baseline_auc])
+				);
+			}
+		});
 }
 
 function convert_lead(frm) {
