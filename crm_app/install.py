@@ -142,7 +142,7 @@ def after_install():
 	completeness.install_defaults()  # indexes, the Contact field, default rules; records scored
 	setup_support_portal()
 	create_issue_notifications()
-	set_insights_defaults()
+	set_insights_defaults(installing=True)
 
 
 def after_migrate():
@@ -366,15 +366,17 @@ def set_default_settings() -> None:
 DEFAULT_LOYALTY_TIERS = (("Bronze", 0), ("Silver", 1000), ("Gold", 5000))
 
 
-def set_insights_defaults() -> None:
-	"""CX Insights Settings stored once with its defaults (a Single reads its defaults only while nothing of
-	it is stored), with three loyalty tiers to start from."""
-	if frappe.db.get_singles_dict("CX Insights Settings"):
+def set_insights_defaults(installing: bool = False) -> None:
+	"""CX Insights Settings stored once with three loyalty tiers to start from. When the app is installed
+	Frappe has already stored the Single's defaults (installer.init_singles, before after_install) without
+	the tiers; on a migrated site the settings are set up once, while nothing of them is stored (tiers an
+	admin removed since stay removed)."""
+	if frappe.db.get_singles_dict("CX Insights Settings") and not installing:
 		return
 	settings = frappe.get_single("CX Insights Settings")
-	settings.loyalty_tiers = []
-	for tier_name, min_points in DEFAULT_LOYALTY_TIERS:
-		settings.append("loyalty_tiers", {"tier_name": tier_name, "min_points": min_points})
+	if not settings.loyalty_tiers:
+		for tier_name, min_points in DEFAULT_LOYALTY_TIERS:
+			settings.append("loyalty_tiers", {"tier_name": tier_name, "min_points": min_points})
 	settings.save(ignore_permissions=True)
 
 

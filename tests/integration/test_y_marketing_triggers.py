@@ -4,9 +4,12 @@
 
 import json
 import unittest
+from unittest.mock import patch
 
 import frappe
 
+from crm_app.core.insights import loyalty as loyalty_core
+from crm_app.cx_insights import loyalty
 from crm_app.cx_marketing import triggers
 from crm_app.exceptions import TriggerActionError, TriggerNeedsERPNextError
 
@@ -410,6 +413,61 @@ class TestSegmentsAndDeals(TriggerCase):
 				{"segment": segment.name, "member_doctype": "CX Customer", "member_name": deal.customer},
 			)
 		)
+
+
+@unittest.skipIf("erpnext" in frappe.get_installed_apps(), "points from won deals: a site without ERPNext")
+class TestLoyaltyTierTrigger(TriggerCase):
+	"""Issue 13, item 4: a customer's move to a loyalty tier acts, through a trigger on the tier."""
+
+	TIERS = loyalty_core.parse_tiers([{"tier_name": "Silver", "min_points": 1000}, {"tier_name": "Gold", "min_points": 5000}])
+
+	def setUp(self):
+		super().setUp()
+		# the tiers of the test, without saving the settings (a committed notification would keep them)
+		patcher = patch.object(loyalty, "loyalty_settings", return_value=(self.TIERS, {}, 1.0))
+		patcher.start()
+		self.addCleanup(patcher.stop)
+
+	def won(self, customer: str, amount: float) -> None:
+		deal = make_opportunity(customer=customer)
+		frappe.db.set_value(
+			"CX Opportunity",
+			deal.name,
+			{"status": "Won", "base_amount": amount, "amount": amount, "closed_on": frappe.utils.nowdate()},
+		)
+
+	def test_reaching_a_tier_acts_once_for_each_customer_who_reaches_it(self):
+		climber = make_customer(customer_name="Tier Climber", account_manager=SELLER).name
+		later = make_customer(customer_name="Tier Later", account_manager=SELLER).name
+		self.won(climber, 6000)
+		self.won(later, 1200)
+		loyalty.refresh_loyalty(commit=False)
+		trigger = make_trigger(
+			"Reached Gold",
+			filters=[["CX Customer", "loyalty_tier", "=", "Gold"]],
+			actions=[
+				{
+					"action_type": "Create Task",
+					"assign_to": "Record Owner",
+					"task_description": "Thank {{ doc.customer_name }}: {{ doc.loyalty_tier }} now",
+				}
+			],
+		)
+		self.assertEqual(triggers.run_trigger(trigger.name, commit=False)["fired"], 1)
+		self.assertEqual([row.reference_name for row in fired(trigger.name)], [climber])
+
+		self.won(later, 4000)  # 5200 points: Gold on the next nightly refresh
+		self.assertEqual(triggers.run_trigger(trigger.name, commit=False)["fired"], 0)
+		loyalty.refresh_loyalty(commit=False)
+		self.assertEqual(frappe.db.get_value("CX Customer", later, "loyalty_tier"), "Gold")
+		self.assertEqual(triggers.run_trigger(trigger.name, commit=False), {"fired": 1, "done": 1, "failed": 0})
+		self.assertEqual(sorted(row.reference_name for row in fired(trigger.name)), sorted([climber, later]))
+		tasks = frappe.get_all(
+			"ToDo",
+			{"reference_type": "CX Customer", "reference_name": later},
+			["allocated_to", "description"],
+		)
+		self.assertEqual([(task.allocated_to, "Thank Tier Later: Gold now" in task.description) for task in tasks], [(SELLER, True)])
 
 
 class TestCouponWithERPNext(TriggerCase):
