@@ -4,7 +4,6 @@ button's permission; the CX Customer Value report; segment rules on the new fiel
 (returns included) as the source where ERPNext is connected."""
 
 import json
-import unittest
 from unittest.mock import patch
 
 import frappe
@@ -303,55 +302,3 @@ class TestRefreshAndReport(ValueCase):
 		expected = {name for name in names if customer_figures(name).rfm_segment == wanted}
 		self.assertLessEqual(expected, members)
 		self.assertTrue(all(customer_figures(name).rfm_segment == wanted for name in members))
-
-
-@unittest.skipUnless(ON_ERPNEXT, "ERPNext is not installed on this site")
-class TestFromInvoices(ValueCase):
-	COMPANY = "Wind Power LLC"
-	ITEM = "CX-TEST-SERVICE"
-
-	def setUp(self):
-		super().setUp()
-		if not value.integration_enabled() or not frappe.db.exists("Company", self.COMPANY):
-			self.skipTest("ERPNext is not set up on this site (run test_y_erpnext_books first)")
-
-	def invoice(self, customer: str, days_ago: int, amount: float, **values):
-		posting = add_days(TODAY, -days_ago)
-		doc = frappe.get_doc(
-			{
-				"doctype": "Sales Invoice",
-				"customer": customer,
-				"company": self.COMPANY,
-				"currency": "USD",
-				"set_posting_time": 1,
-				"posting_date": posting,
-				"due_date": posting,
-				"items": [{"item_code": self.ITEM, "qty": -1 if amount < 0 else 1, "rate": abs(amount)}],
-				**values,
-			}
-		)
-		doc.insert()
-		doc.submit()
-		return doc
-
-	def test_invoices_and_returns_are_the_purchases(self):
-		cx = make_customer(customer_name=f"Invoiced {self.tag}")
-		erpnext_customer = frappe.db.get_value("CX Customer", cx.name, "erpnext_customer")
-		if not erpnext_customer:
-			self.skipTest("customers are not mirrored to ERPNext on this site")
-		first = self.invoice(erpnext_customer, 100, 300)
-		self.invoice(erpnext_customer, 40, 200)
-		self.invoice(erpnext_customer, 10, -100, is_return=1, return_against=first.name)
-		from crm_app.integrations.erpnext.insights import purchase_rows
-
-		rows = [row for row in purchase_rows(add_days(TODAY, -365)) if row[0] == cx.name]
-		self.assertEqual(sorted(flt(amount) for _c, _d, amount in rows), [-100, 200, 300])
-		self.run_job()
-		figures = customer_figures(cx.name)
-		# the return nets the value but is not a purchase, nor activity
-		self.assertEqual(
-			(figures.rfm_frequency, figures.rfm_recency_days, flt(figures.rfm_monetary)), (2, 40, 400)
-		)
-		self.assertTrue(
-			figures.rfm_segment or len(frappe.get_all("CX Customer", {"rfm_scored_on": ("is", "set")})) < 5
-		)

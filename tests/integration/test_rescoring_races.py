@@ -92,7 +92,11 @@ class TestRescoringRaces(CXTestCase):
 
 	def test_nightly_and_on_demand_runs_share_one_queue_slot(self):
 		events = frappe.get_hooks("scheduler_events")
-		nightly = [m for m in events.get("daily_long", []) + events.get("daily", []) if m.startswith("crm_app.scoring.")]
+		nightly = [
+			m
+			for m in events.get("daily_long", []) + events.get("daily", [])
+			if m.startswith("crm_app.scoring.")
+		]
 		self.assertEqual(nightly, ["crm_app.scoring.nightly_rescore"])
 		with patch("frappe.enqueue") as enqueue:
 			frappe.get_attr(nightly[0])()

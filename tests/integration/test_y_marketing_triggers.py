@@ -419,7 +419,9 @@ class TestSegmentsAndDeals(TriggerCase):
 class TestLoyaltyTierTrigger(TriggerCase):
 	"""Issue 13, item 4: a customer's move to a loyalty tier acts, through a trigger on the tier."""
 
-	TIERS = loyalty_core.parse_tiers([{"tier_name": "Silver", "min_points": 1000}, {"tier_name": "Gold", "min_points": 5000}])
+	TIERS = loyalty_core.parse_tiers(
+		[{"tier_name": "Silver", "min_points": 1000}, {"tier_name": "Gold", "min_points": 5000}]
+	)
 
 	def setUp(self):
 		super().setUp()
@@ -460,14 +462,19 @@ class TestLoyaltyTierTrigger(TriggerCase):
 		self.assertEqual(triggers.run_trigger(trigger.name, commit=False)["fired"], 0)
 		loyalty.refresh_loyalty(commit=False)
 		self.assertEqual(frappe.db.get_value("CX Customer", later, "loyalty_tier"), "Gold")
-		self.assertEqual(triggers.run_trigger(trigger.name, commit=False), {"fired": 1, "done": 1, "failed": 0})
+		self.assertEqual(
+			triggers.run_trigger(trigger.name, commit=False), {"fired": 1, "done": 1, "failed": 0}
+		)
 		self.assertEqual(sorted(row.reference_name for row in fired(trigger.name)), sorted([climber, later]))
 		tasks = frappe.get_all(
 			"ToDo",
 			{"reference_type": "CX Customer", "reference_name": later},
 			["allocated_to", "description"],
 		)
-		self.assertEqual([(task.allocated_to, "Thank Tier Later: Gold now" in task.description) for task in tasks], [(SELLER, True)])
+		self.assertEqual(
+			[(task.allocated_to, "Thank Tier Later: Gold now" in task.description) for task in tasks],
+			[(SELLER, True)],
+		)
 
 
 class TestCouponWithERPNext(TriggerCase):
