@@ -106,6 +106,15 @@ class TestDemandForecast(CXTestCase):
 			[d["name"] for d in chart["data"]["datasets"]],
 			["Sold", "Forecast", "Lower (80 %)", "Upper (80 %)"],
 		)
+		sold, ahead, lower, upper = (d["values"] for d in chart["data"]["datasets"])
+		history = forecast.SHOWN_HISTORY_MONTHS
+		# bars for the months sold, none ahead; the forecast's fan opens after the last month sold
+		self.assertEqual(sold[history:], [0] * 6)
+		self.assertTrue(all(sold[:history]))
+		self.assertEqual(ahead[:history], sold[:history])
+		self.assertEqual(lower[:history], sold[:history])
+		self.assertTrue(all(lo <= mid <= up for lo, mid, up in zip(lower, ahead, upper, strict=True)))
+		self.assertLess(lower[history], upper[history])
 		self.assertEqual(summary[0]["value"], 1)
 		self.assertIn("MASE", message)
 

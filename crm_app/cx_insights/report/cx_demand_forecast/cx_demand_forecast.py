@@ -110,21 +110,26 @@ def chart(table, where) -> dict | None:
 		return None
 
 	def values(key):
-		return [flt(row[key], 2) if row[key] is not None else None for row in rows]
+		# Frappe Charts draws a missing value as 0: in the months sold the forecast and its band lie on what
+		# was sold (a fan that opens after the last month), and the bars of the months ahead have no height.
+		return [
+			flt(row["actual"] if key != "actual" and not row.is_forecast else row[key] or 0, 2) for row in rows
+		]
 
 	return {
 		"data": {
 			"labels": [formatdate(row.period, "MMM yyyy") for row in rows],
 			"datasets": [
-				{"name": _("Sold"), "values": values("actual")},
-				{"name": _("Forecast"), "values": values("forecast")},
-				{"name": _("Lower (80 %)"), "values": values("lower")},
-				{"name": _("Upper (80 %)"), "values": values("upper")},
+				{"name": _("Sold"), "values": values("actual"), "chartType": "bar"},
+				{"name": _("Forecast"), "values": values("forecast"), "chartType": "line"},
+				{"name": _("Lower (80 %)"), "values": values("lower"), "chartType": "line"},
+				{"name": _("Upper (80 %)"), "values": values("upper"), "chartType": "line"},
 			],
 		},
-		"type": "line",
+		"type": "axis-mixed",
 		"colors": ["#449CF0", "#29CD42", "#CBD5E1", "#CBD5E1"],
 		"lineOptions": {"hideDots": 1, "spline": 0},
+		"barOptions": {"spaceRatio": 0.3},
 		"axisOptions": {"xIsSeries": 1},
 	}
 
