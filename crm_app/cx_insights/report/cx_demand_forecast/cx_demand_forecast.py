@@ -113,7 +113,8 @@ def chart(table, where) -> dict | None:
 		# Frappe Charts draws a missing value as 0: in the months sold the forecast and its band lie on what
 		# was sold (a fan that opens after the last month), and the bars of the months ahead have no height.
 		return [
-			flt(row["actual"] if key != "actual" and not row.is_forecast else row[key] or 0, 2) for row in rows
+			flt(row["actual"] if key != "actual" and not row.is_forecast else row[key] or 0, 2)
+			for row in rows
 		]
 
 	return {
