@@ -30,3 +30,8 @@ EOF_DEPS
 "$bench/env/bin/pip" install -q --no-deps --no-build-isolation -e "$bench/apps/crm_app" 2>/dev/null \
 	|| "$bench/env/bin/pip" install -q --no-deps -e "$bench/apps/crm_app"
 ln -sfn "$bench/apps/crm_app/crm_app/public" "$bench/sites/assets/crm_app"
+# The app's translations where Frappe reads them (what `bench build` does on a server): .po -> .mo.
+if ls "$repo"/crm_app/locale/*.po >/dev/null 2>&1; then
+	(cd "$bench/sites" && "$bench/env/bin/python" -m frappe.utils.bench_helper frappe compile-po-to-mo \
+		--app crm_app --force >/dev/null)
+fi

@@ -23,11 +23,11 @@ status=0
 banner() { printf '\n==== %s ====\n' "$*"; }
 
 banner "unit tests (no Frappe)"
-python3 -c "import phonenumbers, rapidfuzz, unidecode, snowballstemmer, numpy, scipy, sklearn, statsforecast, hypothesis, \
+python3 -c "import phonenumbers, rapidfuzz, unidecode, snowballstemmer, numpy, scipy, sklearn, statsforecast, hypothesis, babel, \
 	pytest" \
 	2>/dev/null || python3 -m pip install -q "phonenumbers~=8.13.55" "rapidfuzz~=3.12.2" "Unidecode~=1.3.6" \
 	"snowballstemmer~=3.1.1" "numpy~=1.26.4" "scipy~=1.13.1" "scikit-learn~=1.5.2" "statsforecast~=2.1.1" "pyarrow~=21.0.0" \
-	"hypothesis~=6.77.0" pytest
+	"hypothesis~=6.77.0" "Babel~=2.13.1" pytest
 (cd "$repo" && python3 -m pytest -q tests/unit) || status=1
 
 if [ ! -x "$bench/env/bin/python" ] || [ ! -d "$bench/apps/frappe" ]; then
