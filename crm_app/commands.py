@@ -1,9 +1,12 @@
-"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force] [--currencies ...]`,
+"""bench commands: `bench --site SITE crm-demo-data [--leads N] [--records N] [--force] [--currencies ...]
+[--flavour en|ru|uk|pl]`,
 `bench --site SITE crm-recompute-books` (ERPNext: figures from the submitted documents, drift repaired)
 and `bench --site SITE crm-reconcile-tallies` (the desk's number cards and charts after SQL writes)."""
 
 import click
 from frappe.commands import get_site, pass_context
+
+from crm_app.core.demo import FLAVOUR_CODES
 
 
 @click.command("crm-demo-data")
@@ -15,8 +18,16 @@ from frappe.commands import get_site, pass_context
 	default="",
 	help="Comma-separated currencies for a multi-currency demo (default: the reporting currency).",
 )
+@click.option(
+	"--flavour",
+	type=click.Choice(FLAVOUR_CODES),
+	default="en",
+	show_default=True,
+	help="Whose data: en (an international mix), ru, uk or pl (people, organisations, cities and phone "
+	"numbers of Russia, Ukraine or Poland, records' country set to it).",
+)
 @pass_context
-def crm_demo_data(context, leads: int, records: int, force: bool, currencies: str):
+def crm_demo_data(context, leads: int, records: int, force: bool, currencies: str, flavour: str):
 	"""Fill the site with realistic CRM demo data (idempotent: a second run only tops up)."""
 	import frappe
 
@@ -27,7 +38,9 @@ def crm_demo_data(context, leads: int, records: int, force: bool, currencies: st
 	frappe.connect()
 	try:
 		wanted = tuple(code.strip().upper() for code in currencies.split(",") if code.strip())
-		result = create_demo_data(leads=leads, records=records, force=force, currencies=wanted)
+		result = create_demo_data(
+			leads=leads, records=records, force=force, currencies=wanted, flavour=flavour
+		)
 		click.secho(f"Demo data ready on {site}: {result}", fg="green")
 	except frappe.ValidationError as exc:
 		click.secho(frappe.utils.strip_html(str(exc)), fg="red")

@@ -16,13 +16,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import frappe
 import pymysql
 from frappe import _
 from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 
-from crm_app.core.demo import GENDERS, LEAD_FIELDS, DemoMasters, lead_rows, tsv_chunk
+from crm_app.core.demo import (
+	GENDERS,
+	LEAD_FIELDS,
+	DemoMasters,
+	Flavour,
+	demo_address,
+	get_flavour,
+	lead_rows,
+	tsv_chunk,
+)
 from crm_app.cx_insights.figures import reconcile
 from crm_app.exceptions import DemoDataRefusedError
 from crm_app.money import exchange_rate, reporting_currency
@@ -30,6 +40,17 @@ from crm_app.utils import ACTIVE_LEAD_STATUSES
 
 DEMO_USERS = tuple(f"demo.sales{i}@example.com" for i in range(1, 6))
 DEMO_CAMPAIGNS = ("Spring Webinar", "Trade Fair Berlin", "Newsletter Q3", "Partner Referral", "Search Ads")
+DEMO_TERRITORIES = ("Europe", "Asia", "Americas", "Middle East")
+# The English words of the `en` demo (a flavour has its own, crm_app/core/demo.py).
+ISSUE_SUBJECTS = (
+	"Cannot log in",
+	"Invoice amount looks wrong",
+	"How do I export my data?",
+	"Delivery delayed",
+	"Feature request: dark mode",
+)
+CALL_SUMMARIES = ("Discovery call", "Pricing questions", "Follow-up on the demo")
+MEETING_SUBJECT = "Product demo"
 CHUNK = 100_000  # rows per statement and commit when topping up a table that has rows
 # Server or client refuses LOAD DATA LOCAL (MariaDB, MySQL 8, MySQL's "disabled" variant).
 LOCAL_INFILE_REFUSED = {1148, 3948, 4166}
@@ -41,12 +62,18 @@ def create_demo_data(
 	force: bool = False,
 	quiet: bool = False,
 	currencies: Sequence[str] = (),
+	flavour: str = "en",
 ) -> dict:
 	"""Fill the site with `leads` demo leads and about `records` customers, opportunities and issues.
 
 	Opportunities are in the reporting currency, or spread over `currencies` (a multi-currency demo:
 	each deal converts at the exchange rate it carries). The loaded leads are scored at once, and the
-	desk's tallies catch up with the bulk load, so the workspace is right from the first visit."""
+	desk's tallies catch up with the bulk load, so the workspace is right from the first visit.
+
+	`flavour` (en, ru, uk, pl) gives the new records a country: people, organisations, cities, phone
+	numbers, campaigns, issues and calls of Russia, Ukraine or Poland (crm_app/core/demo.py), each lead's
+	country and each new customer's address in that country; `en` is the international English mix. A
+	second run tops up with its own flavour: the records there already stay as they are."""
 	if not (frappe.conf.developer_mode or force):
 		frappe.throw(
 			_("Demo data is only added to a site in developer mode. Use --force to add it anyway."),
@@ -55,14 +82,16 @@ def create_demo_data(
 	unknown = [code for code in currencies if not frappe.db.exists("Currency", code)]
 	if unknown:
 		frappe.throw(_("Unknown currency: {0}").format(", ".join(unknown)), DemoDataRefusedError)
+	local = get_flavour(flavour)
 	say = (lambda *_a: None) if quiet else print
-	masters = ensure_masters()
+	masters = ensure_masters(local)
 	started = time.perf_counter()
-	inserted = insert_leads(leads, masters, say)
+	inserted = insert_leads(leads, masters, say, flavour)
 	say(f"leads: {inserted} inserted in {time.perf_counter() - started:.1f}s")
-	converted = convert_leads(min(records, leads), currencies)
-	issues = create_issues(records)
-	log_activities(records)
+	with speaking(local.code if local else None):  # what the server words itself (a deal's title)
+		converted = convert_leads(min(records, leads), currencies, local)
+		issues = create_issues(records, local)
+		log_activities(records, local)
 	frappe.db.commit()
 	scored = score_leads(say)
 	reconcile(["CX Lead", "CX Opportunity", "CX Issue"])
@@ -72,6 +101,17 @@ def create_demo_data(
 		"issues_created": issues,
 		"leads_scored": scored,
 	}
+
+
+@contextmanager
+def speaking(language: str | None):
+	"""Frappe's messages in `language` (None: unchanged) for the block."""
+	previous = getattr(frappe.local, "lang", None)
+	frappe.local.lang = language or previous
+	try:
+		yield
+	finally:
+		frappe.local.lang = previous
 
 
 def score_leads(say: Callable[..., None]) -> int:
@@ -84,7 +124,9 @@ def score_leads(say: Callable[..., None]) -> int:
 	return scored
 
 
-def ensure_masters() -> DemoMasters:
+def ensure_masters(flavour: Flavour | None = None) -> DemoMasters:
+	"""The users, genders, campaigns and territories demo records link to (created once), and the values
+	lead rows pick from; `flavour`'s own campaigns and country instead of the English mix's."""
 	for email in DEMO_USERS:
 		if not frappe.db.exists("User", email):
 			first = email.split("@")[0].replace(".", " ").title()
@@ -96,12 +138,15 @@ def ensure_masters() -> DemoMasters:
 	for gender in GENDERS:  # the setup wizard creates these; a bare site may not have them yet
 		if not frappe.db.exists("Gender", gender):
 			frappe.get_doc({"doctype": "Gender", "gender": gender}).insert(ignore_permissions=True)
-	for campaign in DEMO_CAMPAIGNS:
+	campaigns = flavour.campaigns if flavour else DEMO_CAMPAIGNS
+	for campaign in campaigns:
 		if not frappe.db.exists("CX Campaign", campaign):
 			frappe.get_doc(
 				{"doctype": "CX Campaign", "campaign_name": campaign, "status": "Active", "budget": 5000}
 			).insert(ignore_permissions=True)
-	for territory in ("Europe", "Asia", "Americas", "Middle East"):
+	if flavour:
+		ensure_address_template(masters_country(flavour))
+	for territory in DEMO_TERRITORIES:
 		if not frappe.db.exists("CX Territory", territory):
 			frappe.get_doc(
 				{
@@ -113,7 +158,9 @@ def ensure_masters() -> DemoMasters:
 	countries = dict(
 		frappe.get_all(
 			"Country",
-			filters={"code": ("in", ["gb", "de", "in", "us", "fr", "ae"])},
+			filters={
+				"code": ("in", [flavour.country.lower()] if flavour else ["gb", "de", "in", "us", "fr", "ae"])
+			},
 			fields=["code", "name"],
 			as_list=True,
 		)
@@ -121,14 +168,14 @@ def ensure_masters() -> DemoMasters:
 	return DemoMasters(
 		owners=DEMO_USERS,
 		sources=frappe.get_all("CX Lead Source", pluck="name"),
-		territories=["Europe", "Asia", "Americas", "Middle East"],
+		territories=list(DEMO_TERRITORIES),
 		industries=frappe.get_all("CX Industry", pluck="name"),
-		campaigns=DEMO_CAMPAIGNS,
+		campaigns=campaigns,
 		countries={code.upper(): name for code, name in countries.items()},
 	)
 
 
-def insert_leads(target: int, masters: DemoMasters, say: Callable[..., None]) -> int:
+def insert_leads(target: int, masters: DemoMasters, say: Callable[..., None], flavour: str = "en") -> int:
 	existing = frappe.db.count("CX Lead", {"name": ("like", "CX-LEAD-DEMO-%")})
 	if existing >= target:
 		return 0
@@ -136,7 +183,10 @@ def insert_leads(target: int, masters: DemoMasters, say: Callable[..., None]) ->
 	return bulk_load(
 		"CX Lead",
 		LEAD_FIELDS,
-		(lead_rows(first, count, masters, now=now) for first, count in index_chunks(existing + 1, target)),
+		(
+			lead_rows(first, count, masters, now=now, flavour=flavour)
+			for first, count in index_chunks(existing + 1, target)
+		),
 		say=say if target - existing > CHUNK else None,
 		total=target - existing,
 	)
@@ -316,9 +366,10 @@ def loader_connection() -> pymysql.Connection:
 	return pymysql.connect(**{**settings, "local_infile": True, "autocommit": False})
 
 
-def convert_leads(target: int, currencies: Sequence[str] = ()) -> int:
+def convert_leads(target: int, currencies: Sequence[str] = (), flavour: Flavour | None = None) -> int:
 	"""Convert demo leads until `target` of them have a customer; each also gets an opportunity, in the
-	reporting currency or one of `currencies` (with a made-up rate where no exchange rate is kept)."""
+	reporting currency or one of `currencies` (with a made-up rate where no exchange rate is kept), and,
+	in a flavour, an office address in its lead's city and country."""
 	from crm_app.cx_sales.doctype.cx_lead.conversion import convert_lead
 
 	done = frappe.db.count("CX Lead", {"name": ("like", "CX-LEAD-DEMO-%"), "customer": ("is", "set")})
@@ -341,6 +392,8 @@ def convert_leads(target: int, currencies: Sequence[str] = ()) -> int:
 			opportunity_amount=rng.randrange(1_000, 80_000, 250),
 			sales_stage=rng.choice(stages),
 		)
+		if flavour:
+			add_demo_address(result["customer"], name, flavour)
 		opportunity = frappe.get_doc("CX Opportunity", result["opportunity"])
 		opportunity.expected_close_date = add_days(nowdate(), rng.randint(-30, 120))
 		if currencies:
@@ -354,7 +407,44 @@ def convert_leads(target: int, currencies: Sequence[str] = ()) -> int:
 	return len(candidates)
 
 
-def log_activities(records: int) -> int:
+def masters_country(flavour: Flavour) -> str:
+	return frappe.db.get_value("Country", {"code": flavour.country.lower()}, "name")
+
+
+def ensure_address_template(country: str) -> None:
+	"""Frappe shows an address through its country's template, else the default one; a site that never
+	ran ERPNext's setup wizard has neither, and a customer's primary address could not be shown."""
+	if frappe.db.exists("Address Template", {"is_default": 1}) or frappe.db.exists(
+		"Address Template", country
+	):
+		return
+	from frappe.contacts.doctype.address_template.address_template import get_default_address_template
+
+	frappe.get_doc(
+		{"doctype": "Address Template", "country": country, "template": get_default_address_template()}
+	).insert(ignore_permissions=True)  # the first template becomes the default
+
+
+def add_demo_address(customer: str, lead: str, flavour: Flavour) -> None:
+	"""The customer's office, in its lead's city and country, as its primary address."""
+	city, country = frappe.db.get_value("CX Lead", lead, ["city", "country"])
+	doc = frappe.get_doc("CX Customer", customer)
+	address = frappe.get_doc(
+		{
+			"doctype": "Address",
+			"address_title": doc.customer_name,
+			"address_type": "Office",
+			"country": country,
+			"is_primary_address": 1,
+			"links": [{"link_doctype": "CX Customer", "link_name": customer}],
+			**demo_address(flavour, lead, city),
+		}
+	).insert()
+	doc.primary_address = address.name
+	doc.save()
+
+
+def log_activities(records: int, flavour: Flavour | None = None) -> int:
 	"""Calls, and for some a meeting held, in the last three weeks on up to `records` open demo leads
 	(once): the activity the scoring rules reward, so the demo has Hot and Warm leads beside Cold ones."""
 	call = frappe.qb.DocType("CX Call Log")
@@ -380,14 +470,14 @@ def log_activities(records: int) -> int:
 				"outcome": "Connected",
 				"call_start": add_to_date(now, days=-rng.randint(0, 20), hours=-rng.randint(1, 8)),
 				"duration": rng.randrange(120, 1800, 30),
-				"summary": rng.choice(["Discovery call", "Pricing questions", "Follow-up on the demo"]),
+				"summary": rng.choice(flavour.call_summaries if flavour else CALL_SUMMARIES),
 			}
 		).insert()
 		if rng.random() < 0.6:
 			frappe.get_doc(
 				{
 					"doctype": "Event",
-					"subject": "Product demo",
+					"subject": flavour.meeting_subject if flavour else MEETING_SUBJECT,
 					"event_category": "Meeting",
 					"event_type": "Private",
 					"starts_on": add_to_date(now, days=-rng.randint(1, 20)),
@@ -405,18 +495,12 @@ def set_demo_currency(opportunity, currency: str, rng: random.Random) -> None:
 	opportunity.exchange_rate = found[0] if found else round(rng.uniform(0.5, 4.5), 4)
 
 
-def create_issues(target: int) -> int:
+def create_issues(target: int, flavour: Flavour | None = None) -> int:
 	existing = frappe.db.count("CX Issue")
 	customers = frappe.get_all("CX Customer", fields=["name", "primary_contact"], limit=500)
 	if existing >= target or not customers:
 		return 0
-	subjects = (
-		"Cannot log in",
-		"Invoice amount looks wrong",
-		"How do I export my data?",
-		"Delivery delayed",
-		"Feature request: dark mode",
-	)
+	subjects = flavour.issue_subjects if flavour else ISSUE_SUBJECTS
 	for index in range(existing, target):
 		rng = random.Random(index)
 		customer = rng.choice(customers)

@@ -84,6 +84,10 @@ class InvalidFilterError(CXValidationError):
 	pass
 
 
+class UnknownSearchQueryError(CXValidationError):
+	"""A link search naming a custom query that is not a function's dotted path."""
+
+
 class InvalidItemTypeError(CXValidationError):
 	pass
 

@@ -59,6 +59,9 @@ override_whitelisted_methods = {
 # (crm_app/replica.py); otherwise that request or job reads the primary.
 before_request = ["crm_app.replica.before_request"]
 before_job = ["crm_app.replica.before_job"]
+# The app's jobs speak the language of the user who started them (crm_app/languages.py); what they send to
+# others goes out in each recipient's language.
+before_job.append("crm_app.languages.before_job")
 
 # Link search on a million leads must use indexes, not a five-column LIKE '%...%' scan.
 standard_queries = {"CX Lead": "crm_app.queries.lead_query"}
@@ -141,6 +144,10 @@ def _also_on(doctype: str, *events: tuple[str, str]) -> None:
 		handlers[event] = [*([existing] if isinstance(existing, str) else existing or []), method]
 
 
+# A lead's or customer's contact keeps its numbers in E.164, a local one read in the contact's country
+# (crm_app/phones.py); before the duplicate check below, which then sees the number as stored.
+_also_on("Contact", ("validate", "crm_app.phones.normalize_contact_phones"))
+
 # Data quality (crm_app/cx_data_quality): a save warns of records it may duplicate, keeps the normalised
 # keys that the warning and the bulk scan read, and scores the record's completeness; forms name what is
 # missing.
@@ -172,6 +179,13 @@ _also_on(
 	("on_trash", "crm_app.cx_support.knowledge.on_trash"),
 	("on_update", "crm_app.cx_support.csat.on_issue_update"),
 	("after_delete", "crm_app.cx_support.csat.on_issue_delete"),
+)
+# - customer notifications (notifications.py): the app's own Notifications go out in each recipient's
+#   language, sent just before Frappe would send them in one;
+_also_on(
+	"CX Issue",
+	("after_insert", "crm_app.cx_support.notifications.send_in_recipient_languages"),
+	("on_change", "crm_app.cx_support.notifications.send_in_recipient_languages"),
 )
 # - published articles are pages at /kb/<slug>, a path Frappe's own rules give to its Help Article list;
 page_renderer = ["crm_app.cx_support.kb_page.ArticlePage"]
@@ -311,3 +325,27 @@ scheduler_events.setdefault("weekly_long", []).append("crm_app.cx_insights.conve
 scheduler_events["daily_long"].append("crm_app.cx_insights.conversion.enqueue_rescore")
 # - demand forecast (forecast.py): every week, from invoice lines (ERPNext) or won deals' items.
 scheduler_events.setdefault("weekly_long", []).append("crm_app.cx_insights.forecast.weekly")
+
+# Cross-alphabet search (issue 12)
+# Names typed in any alphabet (Юлия Ковальчук = Yuliia Kovalchuk = Julia Kowalczuk) through the folded words
+# of CX Search Key (crm_app/cx_data_quality/search_keys.py): kept on save, rename and delete of leads,
+# customers and contacts (a backfill job after install and migrate for the rest); the key table never
+# blocks a delete.
+for _doctype in ("CX Lead", "CX Customer", "Contact"):
+	_also_on(
+		_doctype,
+		("on_update", "crm_app.cx_data_quality.search_keys.refresh_keys"),
+		("after_rename", "crm_app.cx_data_quality.search_keys.follow_rename"),
+		("on_trash", "crm_app.cx_data_quality.search_keys.forget_keys"),
+	)
+ignore_links_on_delete.append("CX Search Key")
+# Link fields' dropdowns: key matches first, then Frappe's own results, under the user's permissions.
+override_whitelisted_methods["frappe.desk.search.search_link"] = "crm_app.queries.search_link"
+# The lead and customer lists' name box (name_filter.py): looked up in the keys for that request only.
+before_request.append("crm_app.cx_data_quality.name_filter.before_request")
+for _doctype in ("CX Lead", "CX Customer"):
+	permission_query_conditions[_doctype] = [
+		permission_query_conditions[_doctype],
+		"crm_app.cx_data_quality.name_filter.condition",
+	]
+# The awesome bar: crm_app.search.global_search (overridden above) adds the key matches.

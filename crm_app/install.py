@@ -6,8 +6,9 @@ from pathlib import Path
 import frappe
 from frappe import _
 
+from crm_app.core.errors import _lt
 from crm_app.core.install_check import find_install_conflicts
-from crm_app.cx_data_quality import completeness
+from crm_app.cx_data_quality import completeness, search_keys
 from crm_app.cx_support import csat, portal
 from crm_app.cx_support.notifications import create_issue_notifications
 from crm_app.cx_support.routing import ISSUE_RULES
@@ -30,64 +31,70 @@ PARTICIPANT_INDEX = "cx_participant_reference_index"
 # assignments on every list and permission check.
 TODO_INDEX = "cx_todo_assignee_index"
 
+# Masters the app seeds: their names are the app's words (marked for the template; their doctypes are
+# "translated doctypes", whose names the desk shows in the user's language).
 SEED = {
 	"CX Lead Source": (
 		"source_name",
 		[
-			"Website",
-			"Referral",
-			"Email Campaign",
-			"Cold Call",
-			"Trade Show",
-			"Social Media",
-			"Partner",
-			"Advertisement",
-			"Existing Customer",
+			_lt("Website"),
+			_lt("Referral"),
+			_lt("Email Campaign"),
+			_lt("Cold Call"),
+			_lt("Trade Show"),
+			_lt("Social Media"),
+			_lt("Partner"),
+			_lt("Advertisement"),
+			_lt("Existing Customer"),
 		],
 	),
 	"CX Industry": (
 		"industry_name",
 		[
-			"Manufacturing",
-			"Retail",
-			"Healthcare",
-			"Education",
-			"Financial Services",
-			"Technology",
-			"Hospitality",
-			"Logistics",
-			"Construction",
-			"Agriculture",
-			"Government",
-			"Non Profit",
+			_lt("Manufacturing"),
+			_lt("Retail"),
+			_lt("Healthcare"),
+			_lt("Education"),
+			_lt("Financial Services"),
+			_lt("Technology"),
+			_lt("Hospitality"),
+			_lt("Logistics"),
+			_lt("Construction"),
+			_lt("Agriculture"),
+			_lt("Government"),
+			_lt("Non Profit"),
 		],
 	),
 	"CX Lost Reason": (
 		"lost_reason",
 		[
-			"Price too high",
-			"Chose a competitor",
-			"No budget",
-			"No decision",
-			"Bad timing",
-			"Missing features",
+			_lt("Price too high"),
+			_lt("Chose a competitor"),
+			_lt("No budget"),
+			_lt("No decision"),
+			_lt("Bad timing"),
+			_lt("Missing features"),
 		],
 	),
-	"CX Issue Type": ("issue_type", ["Question", "Problem", "Feature Request", "Complaint", "Billing"]),
+	"CX Issue Type": (
+		"issue_type",
+		[_lt("Question"), _lt("Problem"), _lt("Feature Request"), _lt("Complaint"), _lt("Billing")],
+	),
 }
 # Stage, order, default probability and the forecast category an open deal in it takes (a manager may
 # change both per stage; a rep may still move a deal to another category).
 SALES_STAGES = (
-	("Prospecting", 10, 10, "Pipeline"),
-	("Qualification", 20, 20, "Pipeline"),
-	("Needs Analysis", 30, 40, "Best Case"),
-	("Proposal", 40, 60, "Best Case"),
-	("Negotiation", 50, 80, "Commit"),
+	(_lt("Prospecting"), 10, 10, "Pipeline"),
+	(_lt("Qualification"), 20, 20, "Pipeline"),
+	(_lt("Needs Analysis"), 30, 40, "Best Case"),
+	(_lt("Proposal"), 40, 60, "Best Case"),
+	(_lt("Negotiation"), 50, 80, "Commit"),
 )
-ROOT_TERRITORY = "All Territories"
+ROOT_TERRITORY = _lt("All Territories")
+# The Kanban view shows a board's name through __(): marked for the template.
 KANBAN_BOARDS = (
-	("CX Leads by Status", "CX Lead", "status"),
-	("CX Opportunities by Stage", "CX Opportunity", "sales_stage"),
+	(_lt("CX Leads by Status"), "CX Lead", "status"),
+	(_lt("CX Opportunities by Stage"), "CX Opportunity", "sales_stage"),
 )
 # Frappe's own card fields; amount, close date, score and owner are added by crm_app.js.
 KANBAN_CARD_FIELDS = {
@@ -143,6 +150,8 @@ def after_install():
 	setup_support_portal()
 	create_issue_notifications()
 	set_insights_defaults(installing=True)
+	add_contact_language_field()
+	search_keys.enqueue_backfill()  # names in any alphabet: keys of the records the site already has
 
 
 def after_migrate():
@@ -153,6 +162,41 @@ def after_migrate():
 	setup_erpnext_integration()
 	setup_support_portal()
 	set_insights_defaults()
+	add_contact_language_field()
+	search_keys.enqueue_backfill()  # keys of records written without their hooks (bulk loads)
+
+
+# The language of emails to a contact (crm_app/core/recipient_language.py: a contact's language comes
+# first, then its customer's or lead's). Frappe's Contact has no such field: the app adds it, unless
+# Frappe, ERPNext or another app already gives Contact a `language` field, which is then used as it is.
+CONTACT_LANGUAGE_FIELD = {
+	"fieldname": "language",
+	"label": "Language",
+	"fieldtype": "Link",
+	"options": "Language",
+	"insert_after": "gender",
+	"description": "The language of emails to this contact (notifications, surveys, campaign and trigger emails). Empty: the language of their customer or lead, else the site's default language.",
+	"module": "CX Sales",  # Frappe's uninstall deletes the custom fields of the app's modules too
+	"is_system_generated": 1,
+}
+
+
+def add_contact_language_field() -> None:
+	from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+	field = frappe.get_meta("Contact").get_field(CONTACT_LANGUAGE_FIELD["fieldname"])
+	if field and (
+		not field.get("is_custom_field") or field.get("module") != CONTACT_LANGUAGE_FIELD["module"]
+	):
+		return  # someone else's field: used as it is
+	create_custom_fields({"Contact": [dict(CONTACT_LANGUAGE_FIELD)]}, ignore_validate=True)
+
+
+def remove_contact_language_field() -> None:
+	"""Only the app's own definition goes; Frappe keeps the column."""
+	filters = {"dt": "Contact", "fieldname": CONTACT_LANGUAGE_FIELD["fieldname"]}
+	frappe.db.delete("Custom Field", {**filters, "module": CONTACT_LANGUAGE_FIELD["module"]})
+	frappe.clear_cache(doctype="Contact")
 
 
 def setup_support_portal() -> None:
@@ -426,6 +470,7 @@ def after_uninstall():
 	frappe.db.sql_ddl("alter table `tabToDo` drop index if exists cx_todo_assignee_index")
 	drop_indexes()  # ERPNext's tables, where ERPNext stays
 	completeness.remove_contact_field()
+	remove_contact_language_field()
 	portal.drop_indexes()  # the support portal's, on Contact and Contact Email
 	frappe.db.commit()
 

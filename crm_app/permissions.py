@@ -211,11 +211,14 @@ def _criterion_sql(doctype: str) -> str:
 
 
 def query_conditions(user: str | None = None, doctype: str | None = None) -> str:
-	"""`permission_query_conditions` hook for every doctype in RULES (Frappe passes the doctype)."""
+	"""`permission_query_conditions` hook for every doctype in RULES (Frappe passes the doctype).
+
+	In parentheses: Frappe joins the conditions of every hook (and of a Permission Query server script)
+	with a bare " and ", which would bind to the last of the rule's ORs only."""
 	user = user or frappe.session.user
 	if not doctype or not is_restricted(user, doctype):
 		return ""
-	return frappe.db.mogrify(_criterion_sql(doctype), {"user": user})
+	return "(" + frappe.db.mogrify(_criterion_sql(doctype), {"user": user}) + ")"
 
 
 def has_permission(doc, ptype: str | None = None, user: str | None = None, debug: bool = False) -> bool:

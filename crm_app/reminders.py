@@ -8,22 +8,23 @@ failure, without sending anything twice.
 from datetime import date
 
 import frappe
-from frappe import _
+from frappe import _, _lt
 from frappe.query_builder.functions import Coalesce, Date
-from frappe.translate import get_user_lang
 from frappe.utils import add_days, escape_html, get_link_to_form, getdate
 
 from crm_app import jobs
 from crm_app.core import reminders as core
+from crm_app.languages import read_directory, speaking
 from crm_app.server_fields import insert_as_server
 from crm_app.utils import ACTIVE_LEAD_STATUSES, OWNER_FIELD, TITLE_FIELD, get_settings
 
+# Lazy: worded in each recipient's language (notify).
 SUBJECTS = {
-	core.FOLLOW_UP_DUE: "Follow-up due today: {0}",
-	core.FOLLOW_UP_OVERDUE: "Follow-up overdue since {1}: {0}",
-	core.PAST_CLOSE_DATE: "Expected to close on {1}, still open: {0}",
-	core.STALE_LEAD: "No contact since {1}: {0}",
-	core.STALE_OPPORTUNITY: "No activity since {1}: {0}",
+	core.FOLLOW_UP_DUE: _lt("Follow-up due today: {0}"),
+	core.FOLLOW_UP_OVERDUE: _lt("Follow-up overdue since {1}: {0}"),
+	core.PAST_CLOSE_DATE: _lt("Expected to close on {1}, still open: {0}"),
+	core.STALE_LEAD: _lt("No contact since {1}: {0}"),
+	core.STALE_OPPORTUNITY: _lt("No activity since {1}: {0}"),
 }
 
 
@@ -57,19 +58,31 @@ def _send(today: date, run: "jobs.Run", commit: bool) -> int:
 	found += stale_reminders("CX Opportunity", today, settings.stale_opportunity_days or 0, per_user)
 	fresh = core.unsent(found, sent_keys([r.key for r in found]))
 	sent = 0
-	# Users in name order, the last one done is the cursor: a resumed run skips them, so the stale
-	# reminders capped per user and day are not topped up with the next ones.
-	for user, items in sorted(core.by_user(fresh).items()):
-		if run.cursor and user <= run.cursor:
-			continue
-		notify(user, items, email=bool(settings.send_reminder_emails))
-		run.save(user)
-		sent += len(items)
-		# Each user's Notification Logs, log rows, digest (Email Queue) and cursor land together: a kill
-		# before this commit leaves nothing of that user's reminders sent.
-		if commit:
-			frappe.db.commit()
+	todo = sorted(
+		(user, items) for user, items in core.by_user(fresh).items() if not run.cursor or user > run.cursor
+	)
+	# The run's users, their languages, addresses and whether they are enabled: one query for all.
+	frappe.local.cx_reminder_recipients = recipients([user for user, _items in todo])
+	try:
+		# Users in name order, the last one done is the cursor: a resumed run skips them, so the stale
+		# reminders capped per user and day are not topped up with the next ones.
+		for user, items in todo:
+			notify(user, items, email=bool(settings.send_reminder_emails))
+			run.save(user)
+			sent += len(items)
+			# Each user's Notification Logs, log rows, digest (Email Queue) and cursor land together: a kill
+			# before this commit leaves nothing of that user's reminders sent.
+			if commit:
+				frappe.db.commit()
+	finally:
+		frappe.local.cx_reminder_recipients = None
 	return sent
+
+
+def recipients(users: list[str]):
+	"""The users' directory entries (crm_app/core/recipient_language.py): language, email, whether they
+	are enabled desk users."""
+	return read_directory(users=users)
 
 
 def follow_up_reminders(today: date, per_user: int = 0) -> list[core.Reminder]:
@@ -146,39 +159,44 @@ def sent_keys(keys: list[str]) -> set[str]:
 
 
 def notify(user: str, items: list[core.Reminder], email: bool) -> None:
-	"""The bell and the digest in the recipient's language, not the language the job runs in."""
-	if not frappe.db.get_value("User", user, "enabled"):
+	"""The bell and the digest in the recipient's language, not the language the job runs in: written
+	inside Frappe's language switch (so is the email Frappe may send of a Notification Log)."""
+	directory = getattr(frappe.local, "cx_reminder_recipients", None)
+	if directory is None or user not in directory.users:
+		directory = recipients([user])  # called on its own (a test, a retry)
+	found = directory.users.get(user)
+	if not found or not found.enabled:
 		return
-	lang = get_user_lang(user)
-	for reminder in items:
-		subject = _(SUBJECTS[reminder.kind], lang=lang).format(
-			escape_html(reminder.title or reminder.name), frappe.format(reminder.due_on, "Date")
-		)
-		frappe.get_doc(
-			{
-				"doctype": "Notification Log",
-				"for_user": user,
-				"type": "Alert",
-				"document_type": reminder.doctype,
-				"document_name": reminder.name,
-				"subject": subject,
-				"from_user": "Administrator",
-			}
-		).insert(ignore_permissions=True)
-		reminder_log = frappe.get_doc(
-			{
-				"doctype": "CX Reminder Log",
-				"reminder_key": reminder.key,
-				"kind": reminder.kind,
-				"reference_doctype": reminder.doctype,
-				"reference_name": reminder.name,
-				"user": user,
-				"due_on": reminder.due_on,
-			}
-		)
-		insert_as_server(reminder_log, ignore_permissions=True)  # written by this job only
-	if email and outgoing_email_configured():
-		send_digest(user, items, lang)
+	with speaking(directory.user(user)):
+		for reminder in items:
+			subject = str(SUBJECTS[reminder.kind]).format(
+				escape_html(reminder.title or reminder.name), frappe.format(reminder.due_on, "Date")
+			)
+			frappe.get_doc(
+				{
+					"doctype": "Notification Log",
+					"for_user": user,
+					"type": "Alert",
+					"document_type": reminder.doctype,
+					"document_name": reminder.name,
+					"subject": subject,
+					"from_user": "Administrator",
+				}
+			).insert(ignore_permissions=True)
+			reminder_log = frappe.get_doc(
+				{
+					"doctype": "CX Reminder Log",
+					"reminder_key": reminder.key,
+					"kind": reminder.kind,
+					"reference_doctype": reminder.doctype,
+					"reference_name": reminder.name,
+					"user": user,
+					"due_on": reminder.due_on,
+				}
+			)
+			insert_as_server(reminder_log, ignore_permissions=True)  # written by this job only
+		if email and outgoing_email_configured():
+			send_digest(user, items, found.email or user)
 
 
 def outgoing_email_configured() -> bool:
@@ -186,14 +204,15 @@ def outgoing_email_configured() -> bool:
 	return bool(frappe.conf.mail_server or frappe.db.exists("Email Account", {"enable_outgoing": 1}))
 
 
-def send_digest(user: str, items: list[core.Reminder], lang: str) -> None:
+def send_digest(user: str, items: list[core.Reminder], address: str) -> None:
+	"""One user's digest, in the language of the block it is called in (notify: the user's)."""
 	lines = "".join(
-		f"<li>{_(r.kind, lang=lang)}: {get_link_to_form(r.doctype, r.name, escape_html(r.title or r.name))}</li>"
+		f"<li>{_(r.kind)}: {get_link_to_form(r.doctype, r.name, escape_html(r.title or r.name))}</li>"
 		for r in items
 	)
 	frappe.sendmail(
-		recipients=[frappe.db.get_value("User", user, "email") or user],
-		subject=_("{0} CRM reminders for today", lang=lang).format(len(items)),
+		recipients=[address],
+		subject=_("{0} CRM reminders for today").format(len(items)),
 		message=f"<ul>{lines}</ul>",
 		now=False,
 	)

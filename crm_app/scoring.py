@@ -11,6 +11,7 @@ from crm_app import jobs
 from crm_app.core import scoring
 from crm_app.cx_insights.figures import reconcile
 from crm_app.exceptions import ScoringCriterionError
+from crm_app.utils import core_message
 
 SETTINGS = "CX Scoring Settings"
 NOT_SCORABLE = frozenset(
@@ -44,25 +45,7 @@ def compile_rows(rows: list[dict]) -> list[scoring.Criterion]:
 	try:
 		return scoring.compile_criteria(rows, lead_fields())
 	except scoring.ScoringRuleError as exc:
-		frappe.throw(
-			_(ERROR_MESSAGES.get(exc.reason, "{1}")).format(exc.row, exc.detail), ScoringCriterionError
-		)
-
-
-ERROR_MESSAGES = {
-	"unknown_field": "Row {0}: CX Lead has no field {1}.",
-	"field_not_numeric": "Row {0}: 'greater than' and 'less than' need a numeric field; {1} is not one.",
-	"value_not_numeric": "Row {0}: the value {1} is not a number.",
-	"value_missing": "Row {0}: enter a value for {1}.",
-	"unknown_operator": "Row {0}: unknown operator {1}.",
-	"unknown_activity": "Row {0}: choose the activity (Email, Call or Meeting).",
-	"days_required": "Row {0}: enter after how many days without contact the points apply.",
-	"negative_number": "Row {0}: days and counts cannot be negative.",
-	"points_not_integer": "Row {0}: points must be a whole number, not {1}.",
-	"days_not_integer": "Row {0}: days must be a whole number, not {1}.",
-	"count_not_integer": "Row {0}: the count must be a whole number, not {1}.",
-	"unknown_type": "Row {0}: unknown criterion type {1}.",
-}
+		frappe.throw(core_message(exc), ScoringCriterionError)
 
 
 def active_criteria() -> tuple[list[scoring.Criterion], int, int]:

@@ -10,6 +10,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 bench=${1:-${CRM_APP_BENCH:-$HOME/frappe-bench}}
 frappe_cmd() { (cd "$bench/sites" && "$bench/env/bin/python" -m frappe.utils.bench_helper frappe "$@"); }
 "$repo/scripts/link_app.sh" "$bench" >/dev/null
-frappe_cmd generate-pot-file --app crm_app
+# generate-pot-file --app crm_app, wherever this checkout is (crm_app/l10n.py: Frappe's navbar extractor
+# expects the app's files inside the bench).
+(cd "$bench/sites" && "$bench/env/bin/python" -c "from crm_app.l10n import generate_template; generate_template()")
 frappe_cmd update-po-files --app crm_app
 frappe_cmd compile-po-to-mo --app crm_app --force

@@ -1,4 +1,10 @@
-"""Phone number validation and normalisation to E.164 with the `phonenumbers` library."""
+"""Phone number validation and normalisation to E.164 with the `phonenumbers` library.
+
+A number typed without "+country" is read in its record's country: the record's own country, else its
+address's, else the site's (`phone_region` picks the first of those that has a region).
+"""
+
+from collections.abc import Callable, Iterable
 
 import phonenumbers
 
@@ -26,3 +32,17 @@ def normalize_phone(raw: str | None, default_region: str | None = None) -> str:
 		raise InvalidPhoneNumber(text, "invalid")
 
 	return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_region(countries: Iterable[str | None], code_of: Callable[[str], str | None]) -> str | None:
+	"""The region (ISO 3166 alpha-2, upper case) to read numbers typed without "+country" in: that of the
+	first of `countries` (country names, most specific first, e.g. the record's, its address's, the
+	site's) whose code, by `code_of` (Frappe's Country `code`: "pl", "ua"), is a region with phone numbers.
+	A name without a code, or a code that is not such a region, passes to the next. None if none is."""
+	for country in countries:
+		if not country:
+			continue
+		code = (code_of(country) or "").strip().upper()
+		if code in phonenumbers.SUPPORTED_REGIONS:
+			return code
+	return None

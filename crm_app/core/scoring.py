@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from crm_app.core.errors import CoreError, _lt
+
 FIELD, ACTIVITY, NO_CONTACT = "Field", "Activity", "No Contact"
 ACTIVITIES = ("Email", "Call", "Meeting")
 NUMERIC_OPERATORS = frozenset({"greater than", "less than"})
@@ -23,11 +25,28 @@ HOT, WARM, COLD = "Hot", "Warm", "Cold"
 ActivityCounts = Mapping[tuple[str, int], int]
 
 
-class ScoringRuleError(ValueError):
+# Why a criterion cannot be evaluated: {0} is its row, {1} the detail (a field, a value).
+ERROR_MESSAGES = {
+	"unknown_field": _lt("Row {0}: CX Lead has no field {1}."),
+	"field_not_numeric": _lt("Row {0}: 'greater than' and 'less than' need a numeric field; {1} is not one."),
+	"value_not_numeric": _lt("Row {0}: the value {1} is not a number."),
+	"value_missing": _lt("Row {0}: enter a value for {1}."),
+	"unknown_operator": _lt("Row {0}: unknown operator {1}."),
+	"unknown_activity": _lt("Row {0}: choose the activity (Email, Call or Meeting)."),
+	"days_required": _lt("Row {0}: enter after how many days without contact the points apply."),
+	"negative_number": _lt("Row {0}: days and counts cannot be negative."),
+	"points_not_integer": _lt("Row {0}: points must be a whole number, not {1}."),
+	"days_not_integer": _lt("Row {0}: days must be a whole number, not {1}."),
+	"count_not_integer": _lt("Row {0}: the count must be a whole number, not {1}."),
+	"unknown_type": _lt("Row {0}: unknown criterion type {1}."),
+}
+
+
+class ScoringRuleError(CoreError):
 	"""A criterion that cannot be evaluated; `reason` says why, `row` is its 1-based position."""
 
 	def __init__(self, reason: str, row: int, detail: str = ""):
-		super().__init__(f"{reason} (row {row}): {detail}")
+		super().__init__(ERROR_MESSAGES[reason], row, detail)
 		self.reason, self.row, self.detail = reason, row, detail
 
 
@@ -186,15 +205,15 @@ def _activity_criterion(row, points, position) -> Criterion:
 	def test(lead, counts, days_since_contact):
 		return counts.get(window, 0) >= at_least
 
-	plural = {"Email": "emails", "Call": "calls", "Meeting": "meetings"}[activity]
+	plural = {"Email": _lt("emails"), "Call": _lt("calls"), "Meeting": _lt("meetings")}[activity]
 	custom = row.get("label")
 
 	def describe(translate):
 		if custom:
 			return custom
 		if days:
-			return translate("{0}+ {1} in the last {2} days").format(at_least, translate(plural), days)
-		return translate("{0}+ {1}").format(at_least, translate(plural))
+			return translate(_lt("{0}+ {1} in the last {2} days")).format(at_least, translate(plural), days)
+		return translate(_lt("{0}+ {1}")).format(at_least, translate(plural))
 
 	return Criterion(ACTIVITY, points, describe, test, window)
 
@@ -210,7 +229,7 @@ def _no_contact_criterion(row, points, position) -> Criterion:
 	custom = row.get("label")
 
 	def describe(translate):
-		return custom or translate("no contact for {0} days").format(days)
+		return custom or translate(_lt("no contact for {0} days")).format(days)
 
 	return Criterion(NO_CONTACT, points, describe, test)
 
@@ -262,15 +281,15 @@ def _text_test(fieldname, operator, wanted):
 
 def _field_label(translate, field_label, operator, raw) -> str:
 	shown = {
-		"equals": "is",
-		"not equals": "is not",
-		"in": "is one of",
-		"not in": "is none of",
-		"greater than": "is more than",
-		"less than": "is less than",
-		"contains": "contains",
-		"is set": "is set",
-		"is not set": "is not set",
+		"equals": _lt("is"),
+		"not equals": _lt("is not"),
+		"in": _lt("is one of"),
+		"not in": _lt("is none of"),
+		"greater than": _lt("is more than"),
+		"less than": _lt("is less than"),
+		"contains": _lt("contains"),
+		"is set": _lt("is set"),
+		"is not set": _lt("is not set"),
 	}[operator]
 	words = f"{translate(field_label)} {translate(shown)}"
 	return words if operator in ("is set", "is not set") else f"{words} {raw}"

@@ -533,12 +533,34 @@ def dashboard_chart_data(
 		checked = checked_conditions(doc.document_type, filters or doc.filters_json)  # as Frappe reads them
 		data = chart_from_tally(doc, checked, from_date, to_date, timespan, time_interval)
 		if data is not NOT_ANSWERED:
-			return data
+			return translated_labels(doc, data)
 		if doc.document_type in app_doctypes():
 			# Frappe keeps one cached result per chart for every user and filter: a restricted user
 			# would read a manager's figures. The app's charts are computed for the user asking.
 			arguments["refresh"] = 1
+			return translated_labels(doc, frappe_chart_data(arguments))
 	return frappe_chart_data(arguments)
+
+
+def translated_labels(doc, data):
+	"""A Group By chart names its bars by the values of the grouped field: a Select's options and the
+	names of the app's own masters (stages, sources, industries) are the app's words, shown in the user's
+	language as the form shows them (a Select asks with its doctype as the context, as the desk does)."""
+	if doc.chart_type != "Group By" or not isinstance(data, dict) or not data.get("labels"):
+		return data
+	field = frappe.get_meta(doc.document_type).get_field(doc.group_by_based_on)
+	if not field or not (
+		field.fieldtype == "Select" or (field.fieldtype == "Link" and field.options in app_doctypes())
+	):
+		return data
+	context = doc.document_type if field.fieldtype == "Select" else None
+	return {
+		**data,
+		"labels": [
+			_(label, context=context) if isinstance(label, str) and label else label
+			for label in data["labels"]
+		],
+	}
 
 
 @functools.cache

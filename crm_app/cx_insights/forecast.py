@@ -24,6 +24,7 @@ from frappe.utils import add_days, add_months, cint, get_first_day, getdate, now
 from crm_app import jobs
 from crm_app.core.insights import forecast as core
 from crm_app.integrations.erpnext.common import integration_enabled
+from crm_app.utils import core_message
 
 SETTINGS = "CX Insights Settings"
 FORECAST = "CX Demand Forecast"
@@ -263,18 +264,8 @@ def summary_message(summary) -> str:
 
 
 def settings_message(error: core.ForecastError) -> str:
-	"""The core's reason, in the user's language."""
-	values = error.values
-	if error.reason == "history":
-		return _(
-			"The history must cover at least {0} months with a season of {1} and a horizon of {2}: the last {2} "
-			"months are held out to measure the forecast, and the error scale needs {3} months before them."
-		).format(values["needed"], values["season_length"], values["horizon"], values["before"])
-	if error.reason == "season":
-		return _("The season length must be between 1 and {0} months.").format(values["most"])
-	if error.reason == "horizon":
-		return _("The forecast horizon must be between 1 and {0} months.").format(values["most"])
-	return _("The forecast settings cannot give a forecast.")
+	"""The core's reason, in the user's language (a note on the settings: plain text)."""
+	return core_message(error, escape=False)
 
 
 def progress(percent: float, description: str) -> None:

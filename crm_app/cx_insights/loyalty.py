@@ -23,6 +23,7 @@ from frappe.utils import cint, flt, getdate, now
 from crm_app.core.insights import loyalty as core
 from crm_app.exceptions import InsightsSettingsError
 from crm_app.integrations.erpnext.common import integration_enabled
+from crm_app.utils import core_message
 
 SETTINGS = "CX Insights Settings"
 CUSTOMER = "CX Customer"
@@ -57,7 +58,7 @@ def loyalty_settings() -> tuple[tuple[core.Tier, ...], dict[str, int], float]:
 			1 if settings.loyalty_points_per_unit is None else settings.loyalty_points_per_unit
 		)
 	except core.LoyaltyError as error:
-		frappe.throw(str(error), InsightsSettingsError, title=_("Insights Settings"))
+		frappe.throw(core_message(error), InsightsSettingsError, title=_("Insights Settings"))
 	return tiers, actions, per_unit
 
 

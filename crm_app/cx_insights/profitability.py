@@ -38,6 +38,7 @@ from crm_app.core.insights.profitability import (
 from crm_app.exceptions import InsightsSettingsError
 from crm_app.integrations.erpnext.common import integration_enabled
 from crm_app.permissions import match_conditions
+from crm_app.utils import core_message
 
 SETTINGS = "CX Insights Settings"
 CUSTOMER, OPPORTUNITY, ISSUE, CALL_LOG = "CX Customer", "CX Opportunity", "CX Issue", "CX Call Log"
@@ -59,7 +60,7 @@ def settings_values() -> tuple[Weights, float, float]:
 	try:
 		weights = Weights.from_settings(settings.as_dict())
 	except ProfitabilityError as error:
-		frappe.throw(str(error), InsightsSettingsError, title=_("Insights Settings"))
+		frappe.throw(core_message(error), InsightsSettingsError, title=_("Insights Settings"))
 	return weights, flt(settings.support_hour_rate), flt(settings.late_payment_annual_rate)
 
 
@@ -94,7 +95,7 @@ def customer_profitability(start: date, end: date, today: date | None = None) ->
 	try:
 		ranked = rank(rows, weights, hour_rate)
 	except ProfitabilityError as error:
-		frappe.throw(str(error), InsightsSettingsError, title=_("Insights Settings"))
+		frappe.throw(core_message(error), InsightsSettingsError, title=_("Insights Settings"))
 	return Profitability(ranked, names, hours, weights, from_books)
 
 

@@ -358,3 +358,19 @@ def forget_snapshots(doc, method=None) -> None:
 	"""CX Customer `on_trash`: a customer's segment history goes with them (and never blocks a delete)."""
 	snapshot = frappe.qb.DocType(SNAPSHOT)
 	frappe.qb.from_(snapshot).delete().where(snapshot.customer == doc.name).run()
+
+
+# Three segment names are also statuses of a lead, a deal or a service level ("Lost", "New", "At Risk"),
+# which read differently in Russian, Ukrainian and Polish: here they carry the customer's context, the one
+# the desk's Select control asks for first on the customer form.
+CONTEXT_LABELS = {
+	"New": lambda: _("New", context="CX Customer"),
+	"At Risk": lambda: _("At Risk", context="CX Customer"),
+	"Lost": lambda: _("Lost", context="CX Customer"),
+}
+
+
+def segment_label(segment: str) -> str:
+	"""A value segment's name in the user's language."""
+	label = CONTEXT_LABELS.get(segment)
+	return label() if label else _(segment)

@@ -27,6 +27,7 @@ from frappe.utils import cstr
 
 from crm_app.core.marketing import rules as core
 from crm_app.exceptions import InvalidSegmentRuleError
+from crm_app.utils import core_message
 
 Match = Literal["all", "any"]
 
@@ -108,33 +109,7 @@ def validate_rules(doctype: str, filters: list | str | None, allowed: set[str] |
 
 def rule_error_message(error: core.RuleError) -> str:
 	"""The core's RuleError in the user's language."""
-	messages = {
-		"shape": _("A rule must be [doctype, field, operator, value], not {value}"),
-		"no_field": _("A rule needs a field name"),
-		"other_doctype": _("Field {field} belongs to {value}, not to {detail}"),
-		"unknown_operator": _("Field {field}: unknown operator {value}"),
-		"unusable_field": _("Field {field}: a {detail} field cannot be used in a rule"),
-		"operator_not_for_type": _("Field {field}: operator {value} does not apply to a {detail} field"),
-		"is_value": _("Field {field}: 'is' takes 'set' or 'not set', not {value}"),
-		"timespan_needed": _("Field {field}: a timespan must be named, e.g. 'last 30 days'"),
-		"period_value": _("Field {field}: {detail} takes one of {value}"),
-		"between_two": _("Field {field}: 'between' needs two values, from and to"),
-		"between_backwards": _("Field {field}: 'between' runs from {value} to {detail}, backwards"),
-		"list_needed": _("Field {field}: {detail} needs at least one value"),
-		"record_needed": _("Field {field}: {detail} needs a record name"),
-		"text_to_match": _("Field {field}: {detail} needs text to match"),
-		"value_needed": _("Field {field}: a value is needed"),
-		"one_value": _("Field {field}: one value is needed, not a list"),
-		"not_option": _("Field {field}: {value} is not one of its options ({detail})"),
-		"not_text": _("Field {field}: text is needed, not {value}"),
-		"not_whole": _("Field {field}: {value} is not a whole number"),
-		"not_check": _("Field {field}: a check box is 0 or 1, not {value}"),
-		"not_number": _("Field {field}: {value} is not a number"),
-		"not_date": _("Field {field}: {value} is not a date (YYYY-MM-DD)"),
-		"not_datetime": _("Field {field}: {value} is not a date and time (YYYY-MM-DD HH:MM:SS)"),
-	}
-	template = messages.get(error.reason) or str(error)
-	return template.format(field=error.field, value=error.value, detail=error.detail)
+	return core_message(error)
 
 
 def _check_with_site(rule: core.Rule, fieldtype: str, options: str | None) -> None:

@@ -15,6 +15,8 @@ column keeps the name for the desk.
 Public API for the other marketing parts: `active_members` (batched reader) and `add_member`.
 """
 
+import html
+
 import frappe
 from frappe import _
 from frappe.query_builder import Criterion
@@ -166,7 +168,8 @@ def preview_count(segment_of: str, filters_json: str, match: str = "All", segmen
 		checked = segment_rules(segment_of, filters_json)
 	except InvalidSegmentRuleError as e:
 		frappe.clear_last_message()
-		return {"count": None, "error": str(e)}
+		# the thrown message escapes the values for a dialog; the editor escapes the text it shows
+		return {"count": None, "error": html.unescape(str(e))}
 	return {"count": rules.count_matching(segment_of, checked, match=match_mode(match)), "error": None}
 
 

@@ -46,6 +46,8 @@ from crm_app import jobs
 from crm_app.core.marketing.mail import MailLayout, MailSkeleton, SendClock, SendScheduleError, address
 from crm_app.cx_marketing import optout, tracking
 from crm_app.exceptions import CampaignEmailError, CampaignEmailStateError
+from crm_app.languages import group, read_directory, speaking
+from crm_app.utils import core_message
 
 EMAIL = "CX Campaign Email"
 RECIPIENT = "CX Campaign Email Recipient"
@@ -145,8 +147,11 @@ def preview(campaign_email: str, member_doctype: str, member_name: str, step: in
 	compiled = plan.compile_step(cint(step) or 1)
 	# the record as the send reads it (crm_app/cx_marketing/sends.py member_records)
 	record = frappe.get_all(member_doctype, {"name": member.name}, ["*"])[0]
+	target = {"member_doctype": member_doctype, "member_name": member.name, "record": record}
+	target["email"] = member_email(member_doctype, record)
 	try:
-		subject, body = plan.render(compiled, record, unsubscribe_url="#unsubscribe")
+		with speaking(member_languages([target])(target)):  # in the member's language, as sent
+			subject, body = plan.render(compiled, record, unsubscribe_url="#unsubscribe")
 	except Exception as error:
 		frappe.throw(_("The template fails for this member: {0}").format(error), CampaignEmailError)
 	return {"subject": subject, "html": body, "email": member_email(member_doctype, record)}
@@ -272,6 +277,39 @@ def member_records(members: list[dict]) -> dict[tuple[str, str], frappe._dict]:
 	return records
 
 
+def member_languages(members: list[dict]):
+	"""member -> the language of its mail (crm_app/core/recipient_language.py), for members (dicts with
+	member_doctype, member_name, email, record) read in one query: a lead's or customer's contact (the
+	customer's primary contact, else a contact with the address), else the lead's or customer's own
+	language; a contact's own, else its customer's or lead's; else the site's."""
+	contacts, customers, leads = [], [], []
+	for member in members:
+		doctype, name, record = member["member_doctype"], member["member_name"], member.get("record") or {}
+		if doctype == "Contact":
+			contacts.append(name)
+		elif doctype == "CX Customer":
+			customers.append(name)
+			contacts.append(record.get("primary_contact"))
+		elif doctype == "CX Lead":
+			leads.append(name)
+	directory = read_directory(
+		emails=[m["email"] for m in members if m.get("email")],
+		contacts=contacts,
+		customers=customers,
+		leads=leads,
+	)
+
+	def language_of(member: dict) -> str:
+		doctype, name, record = member["member_doctype"], member["member_name"], member.get("record") or {}
+		if doctype == "Contact":
+			return directory.address(member.get("email"), contact=name)
+		return directory.address(
+			member.get("email"), contact=record.get("primary_contact"), party=(doctype, name)
+		)
+
+	return language_of
+
+
 def valid_email(email: str) -> bool:
 	"""Frappe's answer (`validate_email_address`), from its address pattern alone for a plain address (no
 	name, list or space): parsing it as a header first took 14 us a member."""
@@ -351,7 +389,7 @@ class SendPlan:
 		)
 		self.campaign = frappe.db.get_value("CX Campaign", doc.campaign, ["*"], as_dict=True) or {}
 		self._account = None
-		self._wrapper = None
+		self._wrappers = {}  # language -> MailLayout
 
 	@property
 	def account(self):
@@ -419,15 +457,17 @@ class SendPlan:
 		(the account's footer, the sender address, the default footer from hooks) with the unsubscribe
 		line. Not Frappe's notification layout: a marketing template carries its own design, and the
 		layout's inlined styles, stored once per member, were most of every mail (benchmarks/
-		marketing_send.py: 8.4 KiB a mail with them, 3.8 without)."""
-		if self._wrapper is None:
+		marketing_send.py: 8.4 KiB a mail with them, 3.8 without). One per language: the members of a
+		batch are rendered by language (StepRun.queue_batch), each in its own footer."""
+		language = frappe.local.lang
+		if language not in self._wrappers:
 			footer = scrub_urls(get_footer(self.account))  # relative links in an account's footer
 			unsubscribe = get_unsubscribe_message(_("Unsubscribe"), None).html.replace(
 				"<!--cc_message-->", ""
 			)
 			footer = footer.replace("<!--unsubscribe link here-->", unsubscribe)  # as get_formatted_html
-			self._wrapper = MailLayout(f'<div style="{FOOTER_STYLE}">{compact(footer)}</div>')
-		return self._wrapper
+			self._wrappers[language] = MailLayout(f'<div style="{FOOTER_STYLE}">{compact(footer)}</div>')
+		return self._wrappers[language]
 
 	def unsubscribe_url(self, email: str) -> str:
 		# signed as Frappe signs urlencode({"email": ..., "doctype": ..., "name": ...}), the list's part of
@@ -556,7 +596,7 @@ class StepRun:
 				time_zone=self.doc.time_zone or get_system_timezone(),
 			)
 		except SendScheduleError as error:
-			frappe.throw(str(error), CampaignEmailError)
+			frappe.throw(core_message(error), CampaignEmailError)
 		self.start = start
 		self.totals = {"queued": 0, "skipped_opted_out": 0, "failed_to_render": 0}
 		self.done = frappe.db.count(RECIPIENT, {"campaign_email": campaign_email, "step": step})
@@ -604,6 +644,7 @@ class StepRun:
 		now = now_datetime()
 		queue_rows, queue_recipients, log_rows = [], [], []
 		counts = {"queued": 0, "skipped_opted_out": 0, "failed_to_render": 0}
+		outcomes, to_render = [], []  # (member, its log row) in the batch's order; those to render
 		for member in todo:
 			email, record = member["email"], member["record"]
 			row = {
@@ -624,13 +665,24 @@ class StepRun:
 			elif lower in reached:
 				row["reason"] = "Address already reached by this step"
 			else:
-				self.render_one(member, record, row, now, queue_rows, queue_recipients, counts)
+				to_render.append((member, row))
 				reached.add(lower)
+			outcomes.append((member, row))
+		# Each member's mail in their language: the batch's languages in one query, each language's
+		# members rendered together inside Frappe's language switch (and its footer made once).
+		language_of = member_languages([member for member, _row in to_render])
+		by_language = group(range(len(to_render)), lambda index: language_of(to_render[index][0]))
+		for language, indexes in by_language.items():
+			with speaking(language):
+				for index in indexes:
+					member, row = to_render[index]
+					self.render_one(member, member["record"], row, now, queue_rows, queue_recipients, counts)
+		for member, row in outcomes:
 			log_rows.append(
 				(
 					member["member_doctype"],
 					member["member_name"],
-					email[:140],
+					member["email"][:140],
 					row["status"],
 					row["reason"],
 					row["error"],

@@ -32,6 +32,7 @@ from frappe.utils.verified_command import get_secret
 
 from crm_app.core.marketing import tracking as core
 from crm_app.exceptions import CampaignTrackingLinkError
+from crm_app.utils import core_message
 
 EMAIL = "CX Campaign Email"
 RECIPIENT = "CX Campaign Email Recipient"
@@ -161,8 +162,8 @@ def click(c: str, m: str, l: str, s: str) -> None:  # noqa: E741 (short: the URL
 	links = email_links(email)
 	try:
 		url = links[core.link_index(index, links)]
-	except core.TrackingError:
-		refuse(_("This tracking link names no link of its campaign email."))
+	except core.TrackingError as error:
+		refuse(core_message(error))
 	if urlparse(url).scheme not in ("http", "https"):
 		refuse(_("This tracking link names no web address."))
 	if cint(email.track_opens_and_clicks):
@@ -176,8 +177,8 @@ def click(c: str, m: str, l: str, s: str) -> None:  # noqa: E741 (short: the URL
 def refuse_unless_signed(campaign_email: str, message_id: str, signature: str, link: int | None = None):
 	try:
 		core.verify(core.signer(get_secret()), signature, str(campaign_email), str(message_id), link)
-	except core.TrackingError:
-		refuse(_("This tracking link is not valid: it was changed or not issued by this site."))
+	except core.TrackingError as error:
+		refuse(core_message(error))
 
 
 def refuse(message: str):

@@ -22,6 +22,7 @@ type), but a notification or task names a record only to a user who may read it.
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import frappe
 from frappe import _
@@ -37,7 +38,8 @@ from crm_app.core.marketing import triggers as core
 from crm_app.core.marketing.triggers import Fired
 from crm_app.cx_marketing import optout
 from crm_app.exceptions import TriggerActionError, TriggerNeedsERPNextError
-from crm_app.utils import erpnext_installed
+from crm_app.languages import group, read_directory, speaking
+from crm_app.utils import core_message, erpnext_installed
 
 TRIGGER, LOG = "CX Trigger", "CX Trigger Log"
 RUN_METHOD = "crm_app.cx_marketing.triggers.run_trigger"
@@ -541,7 +543,8 @@ def per_record(doc, action, step: core.Step, outcome: Outcome, work: Callable[[s
 
 
 def error_text(error: Exception) -> str:
-	return (str(error) or type(error).__name__)[:1000]
+	"""What the log keeps of a failure: a Frappe error's message, a core error's in the job's language."""
+	return (core_message(error, escape=False) or type(error).__name__)[:1000]
 
 
 def publish(trigger: str, percent: float, description: str) -> None:
@@ -570,33 +573,35 @@ def notify(doc, action, step: core.Step, outcome: Outcome) -> None:
 			record_owner = outcome.records.get(name, (name, None))[1]
 			if record_owner:
 				wanted[record_owner].add(name)
-	subject = _("Trigger {0}: {1} {2}")
 	now, rows = now_datetime(), []
 	for user in set(wanted) - notifiable(wanted):
 		del wanted[user]
-	for user, records in wanted.items():
-		for name in readable(record_type, sorted(records), user):
-			text = subject.format(
-				escape_html(doc.trigger_name),
-				_(record_type),
-				escape_html(outcome.records.get(name, (name,))[0]),
-			)
-			rows.append(
-				(
-					frappe.generate_hash(length=10),
-					now,
-					now,
-					"Administrator",
-					"Administrator",
-					text,
-					user,
-					"Alert",
-					record_type,
-					name,
-					doc.owner,
-					0,
+	# Each recipient's language (one query for the batch's users); worded once per language.
+	directory = read_directory(users=wanted)
+	for language, users in group(sorted(wanted), directory.user).items():
+		with speaking(language):
+			subject, label = _("Trigger {0}: {1} {2}"), _(record_type)
+		for user in users:
+			for name in readable(record_type, sorted(wanted[user]), user):
+				text = subject.format(
+					escape_html(doc.trigger_name), label, escape_html(outcome.records.get(name, (name,))[0])
 				)
-			)
+				rows.append(
+					(
+						frappe.generate_hash(length=10),
+						now,
+						now,
+						"Administrator",
+						"Administrator",
+						text,
+						user,
+						"Alert",
+						record_type,
+						name,
+						doc.owner,
+						0,
+					)
+				)
 	fields = ["name", "creation", "modified", "owner", "modified_by", "subject", "for_user", "type",
 			  "document_type", "document_name", "from_user", "read"]  # fmt: skip
 	insert_rows("Notification Log", fields, rows)
@@ -671,8 +676,14 @@ def readable(record_type: str, names: list[str], user: str) -> list[str]:
 
 def create_task(doc, action, step: core.Step, outcome: Outcome) -> None:
 	"""A ToDo on each record for its owner or the chosen user, who must be able to read the record (a
-	task would otherwise show them what they may not see)."""
+	task would otherwise show them what they may not see). The default description is in the assignee's
+	language (the batch's assignees' languages in one query)."""
 	record_type = doc.trigger_on
+	assignees = {
+		action.task_user,
+		*(outcome.records.get(row.reference_name, (None, None))[1] for row in step.rows),
+	}
+	directory = read_directory(users=[user for user in assignees if user])
 
 	def work(name: str) -> str | None:
 		record = frappe.get_doc(record_type, name)
@@ -685,7 +696,10 @@ def create_task(doc, action, step: core.Step, outcome: Outcome) -> None:
 			raise TriggerActionError(_("The record has no owner to assign the task to."))
 		if not frappe.has_permission(record_type, "read", doc=record, user=assignee):
 			raise TriggerActionError(_("{0} may not read this record.").format(assignee))
-		description = action.task_description or _("{0}: follow up").format(doc.trigger_name)
+		description = action.task_description
+		if not description:
+			with speaking(directory.user(assignee)):
+				description = _("{0}: follow up").format(doc.trigger_name)
 		todo = frappe.get_doc(
 			{
 				"doctype": "ToDo",
@@ -705,18 +719,26 @@ def create_task(doc, action, step: core.Step, outcome: Outcome) -> None:
 
 
 def send_template(doc, action, step: core.Step, outcome: Outcome) -> None:
-	"""The Email Template rendered with each record, queued through Frappe's Email Queue; opted-out
-	addresses are skipped and said so in the log (a skip is not a failure)."""
+	"""The Email Template rendered with each record, queued through Frappe's Email Queue, in the language
+	of the person it goes to (the records' languages in one query; each mail rendered and queued inside
+	Frappe's language switch); opted-out addresses are skipped and said so in the log (a skip is not a
+	failure)."""
 	record_type = doc.trigger_on
 	field = core.EMAIL_FIELD[record_type]
 	names = [row.reference_name for row in step.rows]
-	emails = dict(
-		frappe.get_all(
-			record_type, {"name": ("in", names)}, ["name", field], as_list=True, limit_page_length=0
+	records = {
+		row.name: row
+		for row in frappe.get_all(
+			record_type,
+			{"name": ("in", names)},
+			["name", field, *LANGUAGE_FIELDS.get(record_type, ())],
+			limit_page_length=0,
 		)
-	)
+	}
+	emails = {name: row.get(field) for name, row in records.items()}
 	skipped = opted_out(record_type, emails)
 	template = frappe.get_doc("Email Template", action.email_template)
+	language_of = record_languages(record_type, records, field)
 
 	def work(name: str) -> str | None:
 		email = (emails.get(name) or "").strip()
@@ -725,17 +747,55 @@ def send_template(doc, action, step: core.Step, outcome: Outcome) -> None:
 		if name in skipped:
 			return _("Email not sent: {0} opted out").format(email)
 		record = frappe.get_doc(record_type, name)
-		content = template.get_formatted_email(record.as_dict())
-		frappe.sendmail(
-			recipients=[email],
-			subject=content["subject"],
-			message=content["message"],
-			reference_doctype=record_type,
-			reference_name=name,
-		)
+		# the mail in its reader's language; the log's notes and errors stay in the run's
+		with speaking(language_of(name)):
+			content = template.get_formatted_email(record.as_dict())
+			frappe.sendmail(
+				recipients=[email],
+				subject=content["subject"],
+				message=content["message"],
+				reference_doctype=record_type,
+				reference_name=name,
+			)
 		return None
 
-	per_record(doc, action, step, outcome, work)
+	# one language after another (each mail is the record's own: rendered for it, whatever the order)
+	by_language = group(step.rows, lambda row: language_of(row.reference_name))
+	rows = tuple(row for rows in by_language.values() for row in rows)
+	per_record(doc, action, replace(step, rows=rows), outcome, work)
+
+
+# What says who reads an email to a record, besides its address (crm_app/core/recipient_language.py).
+LANGUAGE_FIELDS = {"CX Customer": ("primary_contact",), "CX Issue": ("contact", "customer", "language")}
+
+
+def record_languages(record_type: str, records: dict, field: str) -> Callable[[str], str]:
+	"""record name -> the language of an email to its address: a desk user's own; else the contact's
+	(the issue's contact, the customer's primary contact, whoever has the address), else the customer's or
+	lead's, else the issue's, else the site's."""
+	issue = record_type == "CX Issue"
+	if issue:
+		customers = [row.get("customer") for row in records.values()]
+	else:
+		customers = list(records) if record_type == "CX Customer" else []
+	directory = read_directory(
+		emails=[row.get(field) for row in records.values()],
+		contacts=[row.get("contact") or row.get("primary_contact") for row in records.values()],
+		customers=customers,
+		leads=list(records) if record_type == "CX Lead" else [],
+	)
+
+	def language_of(name: str) -> str:
+		row = records.get(name) or frappe._dict()
+		party = ("CX Customer", row.get("customer")) if issue else (record_type, name)
+		return directory.address(
+			row.get(field),
+			contact=row.get("contact") or row.get("primary_contact"),
+			party=party if party[1] else None,
+			conversation=row.get("language") if issue else None,
+		)
+
+	return language_of
 
 
 def opted_out(record_type: str, emails: dict[str, str]) -> set[str]:

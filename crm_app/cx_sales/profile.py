@@ -21,6 +21,7 @@ from frappe import _
 from frappe.query_builder import Criterion, Order
 from frappe.utils import cint, strip_html
 
+from crm_app.core.errors import _lt
 from crm_app.core.profile import (
 	Bound,
 	Entry,
@@ -67,14 +68,15 @@ FIGURES = {
 OWNER = {"CX Customer": "account_manager", "CX Lead": "lead_owner"}
 
 # What the panel calls each kind of entry, and its desk icon.
+# Labels marked for the template: kind_labels() words them for the user.
 KINDS = {
-	"email": ("Email", "mail"),
-	"call": ("Call", "call"),
-	"meeting": ("Meeting", "calendar"),
-	"note": ("Note", "comment"),
-	"task": ("Task", "assign"),
-	"issue": ("Issue", "support"),
-	"campaign": ("Campaign", "milestone"),
+	"email": (_lt("Email"), "mail"),
+	"call": (_lt("Call"), "call"),
+	"meeting": (_lt("Meeting"), "calendar"),
+	"note": (_lt("Note"), "comment"),
+	"task": (_lt("Task"), "assign"),
+	"issue": (_lt("Issue"), "support"),
+	"campaign": (_lt("Campaign"), "milestone"),
 }
 
 

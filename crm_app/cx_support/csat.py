@@ -15,31 +15,23 @@ import frappe
 from frappe import _
 from frappe.query_builder.functions import Avg
 from frappe.rate_limiter import rate_limit
-from frappe.translate import print_language
 from frappe.utils import flt, get_datetime, get_url, now_datetime, validate_email_address
 from frappe.utils.html_utils import sanitize_html
 from frappe.utils.password import get_encryption_key
 
 from crm_app.core.service import csat as rules
+from crm_app.cx_support.notifications import shipped_email
 from crm_app.exceptions import RatingInputError, RatingLinkError, RatingNotAwaitedError
+from crm_app.languages import read_directory, site_language, speaking
+from crm_app.utils import core_message
 
 ISSUE = "CX Issue"
 TEMPLATE = "CX Rate Your Support"
 SEND_METHOD = "crm_app.cx_support.csat.send_rating_request"
 ISSUE_FIELDS = ("name", "subject", "status", "customer", "csat_requested_on", "csat_rating")
 
-TEMPLATE_SUBJECT = '{{ _("How did we do?") }} {{ doc.subject }} (#{{ doc.name }})'
-TEMPLATE_BODY = """<p>{{ _("Hello,") }}</p>
-<p>{{ _("Your issue {0} ({1}) has been resolved.").format(doc.name, doc.subject) | e }}</p>
-<p>{{ _("How satisfied are you with the help you received? Choose a rating from 1 (not at all) to 5 (very):") }}</p>
-<p>
-{%- for rating, url in rating_links %}
-<a href="{{ url }}" style="display:inline-block;padding:8px 14px;margin-right:6px;border:1px solid #d1d8dd;border-radius:6px;text-decoration:none;">{{ rating }}</a>
-{%- endfor %}
-</p>
-<p>{{ _("You can add a comment on the page that opens. The link works once.") }}</p>
-<p><a href="{{ rating_url }}">{{ _("Rate your support") }}</a></p>
-"""
+# The shipped text (crm_app/templates/emails, where the translations' extractor reads its sentences).
+TEMPLATE_SUBJECT, TEMPLATE_BODY = shipped_email("cx_rate_your_support")
 
 
 def signing_key() -> bytes:
@@ -112,18 +104,35 @@ def send_rating_request(issue: str, requested_on: str) -> None:
 	recipient = recipient_of(doc)
 	if not recipient:
 		return
-	subject, message = render_request(doc)
-	frappe.sendmail(
-		recipients=[recipient],
-		subject=subject,
-		message=message,
-		reference_doctype=ISSUE,
-		reference_name=doc.name,
+	language = recipient_language(doc, recipient)
+	subject, message = render_request(doc, language)
+	with speaking(language):  # Frappe's footer and unsubscribe line in that language too
+		frappe.sendmail(
+			recipients=[recipient],
+			subject=subject,
+			message=message,
+			reference_doctype=ISSUE,
+			reference_name=doc.name,
+		)
+
+
+def recipient_language(doc, recipient: str) -> str:
+	"""The raiser's language (crm_app/core/recipient_language.py): their contact's, else the customer's,
+	else the issue's, else the site's."""
+	contact, customer = doc.get("contact"), doc.get("customer")
+	directory = read_directory(
+		emails=[recipient], contacts=[contact] if contact else [], customers=[customer] if customer else []
+	)
+	return directory.address(
+		recipient,
+		contact=contact,
+		party=("CX Customer", customer) if customer else None,
+		conversation=doc.get("language"),
 	)
 
 
-def render_request(doc) -> tuple[str, str]:
-	"""Subject and body of the rating email, in the issue's language."""
+def render_request(doc, language: str | None = None) -> tuple[str, str]:
+	"""Subject and body of the rating email, in `language` (by default the raiser's)."""
 	install_email_template()
 	template = frappe.get_doc("Email Template", TEMPLATE)
 	context = {
@@ -135,7 +144,10 @@ def render_request(doc) -> tuple[str, str]:
 			for rating in range(rules.RATING_MIN, rules.RATING_MAX + 1)
 		],
 	}
-	with print_language(doc.language or frappe.local.lang):
+	if language is None:
+		recipient = recipient_of(doc)
+		language = recipient_language(doc, recipient) if recipient else site_language()
+	with speaking(language):
 		return template.get_formatted_subject(context), template.get_formatted_response(context)
 
 
@@ -195,16 +207,8 @@ def submit_rating(issue: str, token: str, rating: int, comment: str = "") -> dic
 	check_link(read_issue(issue), issue, token)
 	try:
 		rating, comment = rules.clean_rating(rating, comment if isinstance(comment, str) else "")
-	except rules.RatingOutOfRange:
-		frappe.throw(
-			_("Please choose a rating from {0} to {1}.").format(rules.RATING_MIN, rules.RATING_MAX),
-			RatingInputError,
-		)
-	except rules.CommentTooLong:
-		frappe.throw(
-			_("Your comment is too long: at most {0} characters.").format(rules.MAX_COMMENT_CHARS),
-			RatingInputError,
-		)
+	except (rules.RatingOutOfRange, rules.CommentTooLong) as error:
+		frappe.throw(core_message(error), RatingInputError)
 	# Locked from here to the write: two submissions of one link cannot both pass the check.
 	row = read_issue(issue, for_update=True)
 	check_link(row, issue, token)

@@ -10,13 +10,14 @@ import json
 from datetime import date, datetime, time, timedelta
 
 import frappe
-from frappe import _
+from frappe import _, _lt
 from frappe.utils import get_datetime, get_system_timezone, now_datetime
 
 from crm_app.core.service import escalation
 from crm_app.core.service import sla as clock
 from crm_app.core.service.escalation import AT_RISK_ALERT, BREACH_ALERT
 from crm_app.exceptions import InvalidSLAPolicyError
+from crm_app.utils import core_message
 
 PAUSE, FULFIL = "Pause", "Fulfil"
 RESPONSE, RESOLUTION = escalation.TARGETS
@@ -70,7 +71,9 @@ def build_calendar(policy) -> clock.WorkingCalendar:
 	except clock.NoWorkingTime:
 		frappe.throw(_("The policy has no working hours in the week."), InvalidSLAPolicyError)
 	except clock.CalendarError as error:
-		frappe.throw(_("The working hours are not valid: {0}").format(str(error)), InvalidSLAPolicyError)
+		frappe.throw(
+			_("The working hours are not valid: {0}").format(core_message(error)), InvalidSLAPolicyError
+		)
 
 
 def calendar_of(policy_name: str) -> tuple:
@@ -356,11 +359,12 @@ _STEP_SET = (
 )
 
 
+# Lazy: each notice is worded in its recipient's language (send_notices).
 ALERT_SUBJECTS = {
-	f"{RESPONSE}_{AT_RISK_ALERT}": "Issue {0} needs a first response by {1}",
-	f"{RESPONSE}_{BREACH_ALERT}": "Issue {0} missed its first response time ({1})",
-	f"{RESOLUTION}_{AT_RISK_ALERT}": "Issue {0} needs resolving by {1}",
-	f"{RESOLUTION}_{BREACH_ALERT}": "Issue {0} missed its resolution time ({1})",
+	f"{RESPONSE}_{AT_RISK_ALERT}": _lt("Issue {0} needs a first response by {1}"),
+	f"{RESPONSE}_{BREACH_ALERT}": _lt("Issue {0} missed its first response time ({1})"),
+	f"{RESOLUTION}_{AT_RISK_ALERT}": _lt("Issue {0} needs resolving by {1}"),
+	f"{RESOLUTION}_{BREACH_ALERT}": _lt("Issue {0} missed its resolution time ({1})"),
 }
 
 
@@ -408,8 +412,12 @@ def assignees_of(row) -> list[str]:
 
 
 def send_notices(notices: list[dict]) -> None:
-	"""The bell (and Frappe's email of it, by each user's settings) for each alert of a batch."""
+	"""The bell (and Frappe's email of it, by each user's settings) for each alert of a batch, in each
+	user's language: the languages of all the batch's users in one query, each notice worded once per
+	language among its users."""
 	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
+
+	from crm_app.languages import group, read_directory, speaking
 
 	subjects = frappe._dict(
 		frappe.get_all(
@@ -419,20 +427,23 @@ def send_notices(notices: list[dict]) -> None:
 			as_list=True,
 		)
 	)
+	directory = read_directory(users=[user for notice in notices for user in notice["users"]])
 	for notice in notices:
-		make_notification_logs(
-			{
-				"type": "Alert",
-				"document_type": "CX Issue",
-				"document_name": notice["issue"],
-				"subject": _(ALERT_SUBJECTS[notice["alert"]]).format(
-					frappe.bold(notice["issue"]),
-					frappe.utils.format_datetime(notice["due"]) if notice["due"] else "",
-				),
-				"email_content": frappe.utils.escape_html(subjects.get(notice["issue"]) or ""),
-			},
-			notice["users"],
-		)
+		for language, users in group(notice["users"], directory.user).items():
+			with speaking(language):
+				make_notification_logs(
+					{
+						"type": "Alert",
+						"document_type": "CX Issue",
+						"document_name": notice["issue"],
+						"subject": str(ALERT_SUBJECTS[notice["alert"]]).format(
+							frappe.bold(notice["issue"]),
+							frappe.utils.format_datetime(notice["due"]) if notice["due"] else "",
+						),
+						"email_content": frappe.utils.escape_html(subjects.get(notice["issue"]) or ""),
+					},
+					users,
+				)
 
 
 def assigned_users(name: str) -> list[str]:
@@ -452,16 +463,20 @@ def reassign(row, policy) -> None:
 		rule = frappe.get_cached_doc("Assignment Rule", policy.escalation_rule)
 		rule.do_assignment(frappe.get_doc("CX Issue", row.name).as_dict())
 		return
+	from crm_app.languages import read_directory, speaking
+
 	assign_to.clear("CX Issue", row.name, ignore_permissions=True)
-	assign_to.add(
-		{
-			"assign_to": [policy.escalate_to],
-			"doctype": "CX Issue",
-			"name": row.name,
-			"description": _("Escalated: the issue missed its service level."),
-		},
-		ignore_permissions=True,
-	)
+	# in the agent's language: the task's description and Frappe's notice of the assignment
+	with speaking(read_directory(users=[policy.escalate_to]).user(policy.escalate_to)):
+		assign_to.add(
+			{
+				"assign_to": [policy.escalate_to],
+				"doctype": "CX Issue",
+				"name": row.name,
+				"description": _("Escalated: the issue missed its service level."),
+			},
+			ignore_permissions=True,
+		)
 
 
 # Recomputing from the calendar (a save does it; these do it for an issue or a policy's open issues) ----

@@ -24,6 +24,7 @@ WATCHED = (
 	"Contact",
 	"CX Campaign",
 	"CX Duplicate Key",
+	"CX Search Key",
 	"CX Duplicate Member",
 	"CX Duplicate Group",
 	"Email Queue",

@@ -68,3 +68,22 @@ class TestPreparedReports(CXTestCase):
 		self.assertNotIn(name, frappe.get_list("Prepared Report", pluck="name"))
 		frappe.set_user(ANNA)
 		self.assertTrue(prepared_reports.has_permission(frappe.get_doc("Prepared Report", name), "read"))
+
+
+class TestPreparedReportLanguage(CXTestCase):
+	def test_an_app_report_is_computed_in_the_language_of_the_user_who_asked(self):
+		from crm_app.languages import PREPARED_REPORT_JOB, before_job
+
+		make_user(ANNA, "Sales User")
+		frappe.db.set_value("User", ANNA, "language", "uk")
+		frappe.set_user(ANNA)
+		name = make_prepared_report(REPORT, filters=FILTERS)["name"]
+		frappe.local.lang = "en"  # as Frappe starts every job
+		before_job(method=PREPARED_REPORT_JOB, kwargs={"prepared_report": name})
+		self.assertEqual(frappe.local.lang, "uk")
+
+		frappe.local.lang = "en"  # another app's report, or another job: left to Frappe
+		frappe.db.set_value("Prepared Report", name, "report_name", "Todo", update_modified=False)
+		before_job(method=PREPARED_REPORT_JOB, kwargs={"prepared_report": name})
+		before_job(method="frappe.utils.data.now", kwargs={})
+		self.assertEqual(frappe.local.lang, "en")

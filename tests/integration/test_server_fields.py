@@ -26,6 +26,7 @@ SERVER_ONLY = {
 	"CX Tally",
 	"CX Job Checkpoint",
 	"CX Duplicate Key",
+	"CX Search Key",
 	"CX Duplicate Group",
 	"CX Merge Log",
 	"CX Search Posting",
@@ -134,6 +135,11 @@ FACTORIES = {
 		"record_doctype": "CX Lead",
 		"record_name": make_lead(first_name="Keyed").name,
 		"match_key": unique("e:"),
+	},
+	"CX Search Key": lambda: {
+		"reference_doctype": "CX Lead",
+		"reference_name": make_lead(first_name="Keyed").name,
+		"search_key": unique("k"),
 	},
 	"CX Merge Log": lambda: {
 		"record_doctype": "CX Lead",

@@ -7,12 +7,15 @@ amended or returned document simply drops out of (or joins) the sums.
 
 from dataclasses import dataclass
 
+from crm_app.core.errors import _lt
+
 OPEN, WON, LOST = "Open", "Won", "Lost"
 
-# When the books close a deal as won (CX Settings > ERPNext > Mark Deals Won).
-WON_WHEN_ORDERED_OR_INVOICED = "Ordered or Invoiced"
-WON_WHEN_INVOICED = "Invoiced"
-WON_NEVER = "Never"
+# When the books close a deal as won (CX Settings > ERPNext > Mark Deals Won); options of a Select the desk
+# translates, so marked for the template.
+WON_WHEN_ORDERED_OR_INVOICED = _lt("Ordered or Invoiced")
+WON_WHEN_INVOICED = _lt("Invoiced")
+WON_NEVER = _lt("Never")
 WON_WHEN = (WON_WHEN_ORDERED_OR_INVOICED, WON_WHEN_INVOICED, WON_NEVER)
 
 

@@ -28,6 +28,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from crm_app.core.errors import CoreError, _lt
+
 # A MASE scale from fewer seasonal differences than this rests on one or two months: the figure would swing
 # wildly from one run to the next. With a season of 12 and a horizon of 6 this asks for 24 months of history.
 MIN_SCALE_DIFFERENCES = 6
@@ -41,12 +43,12 @@ NOT_ENOUGH_HISTORY = "Not Enough History"
 SEASONAL_NAIVE = "Seasonal Naive"
 
 
-class ForecastError(ValueError):
-	"""A forecast setting that cannot work. The message says which and why; `reason` and `values` let the
-	shell say it again in the user's language."""
+class ForecastError(CoreError):
+	"""A forecast setting that cannot work. The message says which and why (a template and its values,
+	`message`); `reason` and `values` name the problem for a program."""
 
-	def __init__(self, message: str, reason: str = "", **values):
-		super().__init__(message)
+	def __init__(self, reason: str, template: str, *args, **values):
+		super().__init__(template, *args)
 		self.reason, self.values = reason, values
 
 
@@ -98,10 +100,16 @@ def check_settings(*, history_months: int, horizon: int, season_length: int, lev
 	needed = min_history_months(season_length, horizon)
 	if history_months < needed:
 		raise ForecastError(
-			f"The history must cover at least {needed} months with a season of {season_length} and a horizon of "
-			f"{horizon}: the last {horizon} months are held out to measure the forecast, and the error scale "
-			f"needs {season_length + MIN_SCALE_DIFFERENCES} months before them.",
 			"history",
+			_lt(
+				"The history must cover at least {0} months with a season of {1} and a horizon of {2}: the "
+				"last {2} months are held out to measure the forecast, and the error scale needs {3} months "
+				"before them."
+			),
+			needed,
+			season_length,
+			horizon,
+			season_length + MIN_SCALE_DIFFERENCES,
 			needed=needed,
 			season_length=season_length,
 			horizon=horizon,
@@ -112,16 +120,20 @@ def check_settings(*, history_months: int, horizon: int, season_length: int, lev
 def _check_model_settings(horizon: int, season_length: int, level: float) -> None:
 	if not 1 <= season_length <= MAX_SEASON_LENGTH:
 		raise ForecastError(
-			f"The season length must be between 1 and {MAX_SEASON_LENGTH} months.",
 			"season",
+			_lt("The season length must be between 1 and {0} months."),
+			MAX_SEASON_LENGTH,
 			most=MAX_SEASON_LENGTH,
 		)
 	if not 1 <= horizon <= MAX_HORIZON:
 		raise ForecastError(
-			f"The forecast horizon must be between 1 and {MAX_HORIZON} months.", "horizon", most=MAX_HORIZON
+			"horizon",
+			_lt("The forecast horizon must be between 1 and {0} months."),
+			MAX_HORIZON,
+			most=MAX_HORIZON,
 		)
 	if not 0 < level < 100:
-		raise ForecastError("The prediction interval level must be between 0 and 100.", "level")
+		raise ForecastError("level", _lt("The prediction interval level must be between 0 and 100."))
 
 
 def monthly_series(
@@ -135,7 +147,7 @@ def monthly_series(
 	window are left out.
 	"""
 	if history_months < 1:
-		raise ForecastError("The history must cover at least one month.", "window")
+		raise ForecastError("window", _lt("The history must cover at least one month."))
 	last = month_number(last_month)
 	first = last - history_months + 1
 	netted: dict[Hashable, dict[int, float]] = {}

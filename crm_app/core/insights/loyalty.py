@@ -16,17 +16,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from crm_app.core.errors import CoreError, Message, _lt
+
 CALL_LOGGED, ISSUE_RESOLVED, SURVEY_ANSWERED, REFERRAL = (
-	"Call Logged",
-	"Issue Resolved",
-	"Survey Answered",
-	"Referral",
+	_lt("Call Logged"),
+	_lt("Issue Resolved"),
+	_lt("Survey Answered"),
+	_lt("Referral"),
 )
 ACTIONS = (CALL_LOGGED, ISSUE_RESOLVED, SURVEY_ANSWERED, REFERRAL)
 UP, DOWN = "up", "down"
 
 
-class LoyaltyError(ValueError):
+class LoyaltyError(CoreError):
 	"""A tier table, action table or points rate the loyalty figures cannot be made from."""
 
 
@@ -36,17 +38,18 @@ class Tier:
 	name: str
 
 
-def _whole_number(value, label: str) -> int:
+def _whole_number(value, label: Message) -> int:
+	not_whole = _lt("{0} must be a whole number, not {1}.")
 	if isinstance(value, bool):
-		raise LoyaltyError(f"{label} must be a whole number, not {value!r}.")
+		raise LoyaltyError(not_whole, label, repr(value))
 	try:
 		number = float(value)
 	except (TypeError, ValueError):
-		raise LoyaltyError(f"{label} must be a whole number, not {value!r}.") from None
+		raise LoyaltyError(not_whole, label, repr(value)) from None
 	if not math.isfinite(number) or number != int(number):
-		raise LoyaltyError(f"{label} must be a whole number, not {value!r}.")
+		raise LoyaltyError(not_whole, label, repr(value))
 	if number < 0:
-		raise LoyaltyError(f"{label} cannot be negative ({int(number)}).")
+		raise LoyaltyError(_lt("{0} cannot be negative ({1})."), label, int(number))
 	return int(number)
 
 
@@ -57,12 +60,16 @@ def parse_tiers(rows: Iterable[Mapping]) -> tuple[Tier, ...]:
 	for position, row in enumerate(rows, start=1):
 		name = (row.get("tier_name") or "").strip()
 		if not name:
-			raise LoyaltyError(f"Tier row {position} has no name.")
-		threshold = _whole_number(row.get("min_points") or 0, f"The minimum points of tier {name}")
+			raise LoyaltyError(_lt("Tier row {0} has no name."), position)
+		threshold = _whole_number(
+			row.get("min_points") or 0, Message(_lt("The minimum points of tier {0}"), name)
+		)
 		if name.casefold() in names:
-			raise LoyaltyError(f"Tier {name} is listed twice.")
+			raise LoyaltyError(_lt("Tier {0} is listed twice."), name)
 		if threshold in thresholds:
-			raise LoyaltyError(f"Two tiers start at {threshold} points: each tier needs its own threshold.")
+			raise LoyaltyError(
+				_lt("Two tiers start at {0} points: each tier needs its own threshold."), threshold
+			)
 		names.add(name.casefold())
 		thresholds.add(threshold)
 		tiers.append(Tier(threshold, name))
@@ -76,10 +83,16 @@ def parse_actions(rows: Iterable[Mapping]) -> dict[str, int]:
 	for row in rows:
 		action = row.get("action")
 		if action not in ACTIONS:
-			raise LoyaltyError(f"Unknown loyalty action {action!r}: expected one of {', '.join(ACTIONS)}.")
+			raise LoyaltyError(
+				_lt("Unknown loyalty action {0}: expected one of {1}."),
+				repr(action),
+				[Message(known) for known in ACTIONS],
+			)
 		if action in points:
-			raise LoyaltyError(f"The action {action} is listed twice.")
-		points[action] = _whole_number(row.get("points") or 0, f"The points of {action}")
+			raise LoyaltyError(_lt("The action {0} is listed twice."), Message(action))
+		points[action] = _whole_number(
+			row.get("points") or 0, Message(_lt("The points of {0}"), Message(action))
+		)
 	return points
 
 
@@ -87,9 +100,9 @@ def check_points_per_unit(value) -> float:
 	try:
 		rate = float(value)
 	except (TypeError, ValueError):
-		raise LoyaltyError(f"Points per unit must be a number, not {value!r}.") from None
+		raise LoyaltyError(_lt("Points per unit must be a number, not {0}."), repr(value)) from None
 	if not math.isfinite(rate) or rate < 0:
-		raise LoyaltyError(f"Points per unit must be zero or more, not {value!r}.")
+		raise LoyaltyError(_lt("Points per unit must be zero or more, not {0}."), repr(value))
 	return rate
 
 

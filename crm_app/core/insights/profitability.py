@@ -17,27 +17,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from crm_app.core.errors import CoreError, Message, _lt
+
 FACTORS = ("revenue", "cost_of_goods", "acquisition", "support", "late_payment")
 COSTS = FACTORS[1:]
 DAYS_PER_YEAR = 365
 
 
-class ProfitabilityError(ValueError):
+class ProfitabilityError(CoreError):
 	"""A weight, rate or cost the profitability figures cannot be made from."""
 
 
-def finite_number(value, label: str, *, allow_negative: bool = False) -> float:
-	"""`value` as a float; a number in text is accepted, anything else (None included) refused."""
+def finite_number(value, label: Message, *, allow_negative: bool = False) -> float:
+	"""`value` as a float; a number in text is accepted, anything else (None included) refused. `label`
+	names the value in the error ("The support hour rate")."""
+	not_a_number = _lt("{0} must be a number, not {1}.")
 	if isinstance(value, bool):
-		raise ProfitabilityError(f"{label} must be a number, not {value!r}.")
+		raise ProfitabilityError(not_a_number, label, repr(value))
 	try:
 		number = float(value)
 	except (TypeError, ValueError):
-		raise ProfitabilityError(f"{label} must be a number, not {value!r}.") from None
+		raise ProfitabilityError(not_a_number, label, repr(value)) from None
 	if not math.isfinite(number):
-		raise ProfitabilityError(f"{label} must be a finite number, not {value!r}.")
+		raise ProfitabilityError(_lt("{0} must be a finite number, not {1}."), label, repr(value))
 	if number < 0 and not allow_negative:
-		raise ProfitabilityError(f"{label} cannot be negative ({number:g}).")
+		raise ProfitabilityError(_lt("{0} cannot be negative ({1})."), label, f"{number:g}")
 	return number
 
 
@@ -66,8 +70,27 @@ class Weights:
 		)
 
 
-def _weight_label(factor: str) -> str:
-	return f"The weight of {factor.replace('_', ' ')}"
+WEIGHT_LABELS = {
+	"revenue": _lt("The weight of revenue"),
+	"cost_of_goods": _lt("The weight of cost of goods"),
+	"acquisition": _lt("The weight of acquisition"),
+	"support": _lt("The weight of support"),
+	"late_payment": _lt("The weight of late payment"),
+}
+# The amounts of one customer: "The revenue of {customer}".
+AMOUNT_LABELS = {
+	"revenue": _lt("The revenue of {0}"),
+	"cost_of_goods": _lt("The cost of goods of {0}"),
+	"acquisition": _lt("The acquisition of {0}"),
+	"support": _lt("The support of {0}"),
+	"late_payment": _lt("The late payment of {0}"),
+}
+SUPPORT_HOUR_RATE = _lt("The support hour rate")
+LATE_PAYMENT_RATE = _lt("The late payment annual rate")
+
+
+def _weight_label(factor: str) -> Message:
+	return Message(WEIGHT_LABELS[factor])
 
 
 @dataclass(frozen=True)
@@ -96,7 +119,7 @@ def late_payment_cost(
 ) -> float:
 	"""The cost of `amount` paid late: amount * days past `due_on` * annual rate / 365. Unsettled amounts
 	are late until `as_of`; a due date still ahead, an early payment or a non-positive amount cost nothing."""
-	rate = finite_number(annual_rate_percent, "The late payment annual rate") / 100
+	rate = finite_number(annual_rate_percent, Message(LATE_PAYMENT_RATE)) / 100
 	return _late_cost(amount, due_on, settled_on, as_of, rate)
 
 
@@ -112,7 +135,7 @@ def late_payment_costs(
 	rows: Iterable[tuple[str, float, date, date | None]], as_of: date, annual_rate_percent: float
 ) -> dict[str, float]:
 	"""Per customer, the summed cost of rows (customer, amount, due_on, settled_on or None)."""
-	rate = finite_number(annual_rate_percent, "The late payment annual rate") / 100
+	rate = finite_number(annual_rate_percent, Message(LATE_PAYMENT_RATE)) / 100
 	costs: dict[str, float] = defaultdict(float)
 	for customer, amount, due_on, settled_on in rows:
 		costs[customer] += _late_cost(amount, due_on, settled_on, as_of, rate)
@@ -128,7 +151,9 @@ def acquisition_costs(campaign_costs: Mapping[str, float], brought_by: Mapping[s
 			brought[campaign].append(customer)
 	costs: dict[str, float] = {}
 	for campaign, customers in brought.items():
-		cost = finite_number(campaign_costs.get(campaign) or 0, f"The cost of campaign {campaign}")
+		cost = finite_number(
+			campaign_costs.get(campaign) or 0, Message(_lt("The cost of campaign {0}"), campaign)
+		)
 		for customer in customers:
 			costs[customer] = cost / len(customers)
 	return costs
@@ -136,7 +161,7 @@ def acquisition_costs(campaign_costs: Mapping[str, float], brought_by: Mapping[s
 
 def contributions(figures: CustomerFigures, weights: Weights, hour_rate: float) -> dict[str, float]:
 	"""Signed, weighted contribution of each factor."""
-	rate = finite_number(hour_rate, "The support hour rate")
+	rate = finite_number(hour_rate, Message(SUPPORT_HOUR_RATE))
 	return _contributions(figures, weights, rate)
 
 
@@ -150,9 +175,9 @@ def _contributions(figures: CustomerFigures, weights: Weights, hour_rate: float)
 	)
 	if not all(isinstance(value, int | float) and math.isfinite(value) for value in raw):
 		for factor, value in zip(FACTORS, raw, strict=True):
-			finite_number(value, f"The {factor.replace('_', ' ')} of {figures.customer}", allow_negative=True)
+			finite_number(value, Message(AMOUNT_LABELS[factor], figures.customer), allow_negative=True)
 	if figures.support_hours < 0:
-		raise ProfitabilityError(f"The support hours of {figures.customer} cannot be negative.")
+		raise ProfitabilityError(_lt("The support hours of {0} cannot be negative."), figures.customer)
 	# `+ 0.0` turns the -0.0 of a zero weight or amount into 0.0.
 	return {
 		"revenue": weights.revenue * raw[0] + 0.0,
@@ -168,7 +193,7 @@ def rank(
 ) -> list[RankedCustomer]:
 	"""Customers by weighted profit, most profitable first. Equal profits share a rank (1, 2, 2, 4) and are
 	listed by customer name, so the order never depends on the input's."""
-	rate = finite_number(hour_rate, "The support hour rate")
+	rate = finite_number(hour_rate, Message(SUPPORT_HOUR_RATE))
 	scored = []
 	for row in figures:
 		parts = _contributions(row, weights, rate)

@@ -24,7 +24,9 @@ PLURAL_FORMS = {
 	"uk": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
 	"pl": "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
 }
-PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{[0-9]*\}|\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_]+\)[sd]|%[sd]")
+PLACEHOLDER = re.compile(
+	r"\{\{.*?\}\}|\{%.*?%\}|\{[0-9]*\}|\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_]+\)[sd]|%[sd]"
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ def check_catalog(template, catalog, language: str) -> list[Problem]:
 		for form in forms:
 			if placeholders(form) != wanted:
 				problems.append(
-					Problem(language, key, "placeholders", f"{sorted(wanted)} became {sorted(placeholders(form))}")
+					Problem(
+						language, key, "placeholders", f"{sorted(wanted)} became {sorted(placeholders(form))}"
+					)
 				)
 				break
 	return problems
@@ -91,7 +95,7 @@ def untranslatable_python(source: str) -> Iterator[tuple[int, str]]:
 			continue
 		message = node.args[0]
 		if isinstance(message, ast.JoinedStr):
-			yield node.lineno, "an f-string inside _(): use _(\"... {0}\").format(value)"
+			yield node.lineno, 'an f-string inside _(): use _("... {0}").format(value)'
 		elif isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add | ast.Mod):
 			yield node.lineno, "a message built with + or % inside _(): one whole sentence with {0}"
 		elif (
@@ -99,7 +103,7 @@ def untranslatable_python(source: str) -> Iterator[tuple[int, str]]:
 			and isinstance(message.func, ast.Attribute)
 			and message.func.attr == "format"
 		):
-			yield node.lineno, ".format() inside _(): format the translation, _(\"... {0}\").format(value)"
+			yield node.lineno, '.format() inside _(): format the translation, _("... {0}").format(value)'
 
 
 _JS_TEMPLATE_WITH_VALUE = re.compile(r"(?<![\w.])__\(\s*`[^`]*\$\{")
@@ -109,7 +113,7 @@ _JS_CONCATENATED = re.compile(r"""(?<![\w.])__\(\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\
 def untranslatable_javascript(source: str) -> Iterator[tuple[int, str]]:
 	"""(line, why) for each `__()` whose message is built at run time."""
 	for pattern, why in (
-		(_JS_TEMPLATE_WITH_VALUE, "a template literal with ${} inside __(): use __(\"... {0}\", [value])"),
+		(_JS_TEMPLATE_WITH_VALUE, 'a template literal with ${} inside __(): use __("... {0}", [value])'),
 		(_JS_CONCATENATED, "a message built with + inside __(): one whole sentence with {0}"),
 	):
 		for match in pattern.finditer(source):

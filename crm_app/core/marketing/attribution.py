@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_app.core.errors import CoreError, Message, _lt
+
 CAPTURED = "Captured"
 EMAIL_SENT = "Email Sent"
 EMAIL_OPENED = "Email Opened"
@@ -27,7 +29,7 @@ FIRST_TOUCH, LAST_TOUCH = "First Touch", "Last Touch"
 MODELS = (FIRST_TOUCH, LAST_TOUCH)
 
 
-class AttributionError(ValueError):
+class AttributionError(CoreError):
 	"""An attribution model or touch type that does not exist."""
 
 
@@ -45,14 +47,21 @@ class Touch:
 def check_touch_type(touch_type: str) -> str:
 	if touch_type not in TOUCH_TYPES:
 		raise AttributionError(
-			f"Unknown touch type {touch_type!r}: expected one of {', '.join(TOUCH_TYPES)}."
+			_lt("Unknown touch type {0}: expected one of {1}."),
+			repr(touch_type),
+			[Message(kind) for kind in TOUCH_TYPES],
 		)
 	return touch_type
 
 
 def check_model(model: str) -> str:
 	if model not in MODELS:
-		raise AttributionError(f"Unknown attribution model {model!r}: expected {' or '.join(MODELS)}.")
+		raise AttributionError(
+			_lt("Unknown attribution model {0}: expected {1} or {2}."),
+			repr(model),
+			Message(FIRST_TOUCH),
+			Message(LAST_TOUCH),
+		)
 	return model
 
 

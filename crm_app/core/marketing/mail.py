@@ -19,8 +19,10 @@ from email.utils import formatdate
 from time import time as epoch_seconds
 from zoneinfo import ZoneInfo
 
+from crm_app.core.errors import CoreError, _lt
 
-class SendScheduleError(ValueError):
+
+class SendScheduleError(CoreError):
 	"""A send window or throttle that cannot be used."""
 
 
@@ -233,17 +235,17 @@ class SendClock:
 
 	def __post_init__(self):
 		if self.start.tzinfo is None:
-			raise SendScheduleError("The start of a send needs a time zone.")
+			raise SendScheduleError(_lt("The start of a send needs a time zone."))
 		if self.per_hour < 0:
-			raise SendScheduleError("The throttle cannot be negative.")
+			raise SendScheduleError(_lt("The throttle cannot be negative."))
 		if (self.window_start is None) != (self.window_end is None):
-			raise SendScheduleError("A send window needs both a start and an end time.")
+			raise SendScheduleError(_lt("A send window needs both a start and an end time."))
 		if self.window_start is not None and self.window_start == self.window_end:
-			raise SendScheduleError("A send window cannot start and end at the same time.")
+			raise SendScheduleError(_lt("A send window cannot start and end at the same time."))
 		try:
 			self.zone = ZoneInfo(self.time_zone or "UTC")
 		except (KeyError, ValueError) as error:
-			raise SendScheduleError(f"Unknown time zone: {self.time_zone}") from error
+			raise SendScheduleError(_lt("Unknown time zone: {0}"), self.time_zone) from error
 
 	def at(self, n: int) -> datetime:
 		"""The time of the n-th email (from 0), in the start's time zone."""

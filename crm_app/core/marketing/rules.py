@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from crm_app.core.errors import CoreError, _lt
+
 # Frappe's own list (frappe.utils.data.get_filter), the nested-set ones included.
 NESTED_SET_OPERATORS = frozenset(
 	{"descendants of", "descendants of (inclusive)", "not descendants of", "ancestors of", "not ancestors of"}
@@ -65,41 +67,41 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?
 
 
 MESSAGES = {
-	"shape": "A rule must be [doctype, field, operator, value], not {value}",
-	"no_field": "A rule needs a field name",
-	"other_doctype": "Field {field} belongs to {value}, not to {detail}",
-	"unknown_operator": "Field {field}: unknown operator {value}",
-	"unusable_field": "Field {field}: a {detail} field cannot be used in a rule",
-	"operator_not_for_type": "Field {field}: operator {value} does not apply to a {detail} field",
-	"is_value": "Field {field}: 'is' takes 'set' or 'not set', not {value}",
-	"timespan_needed": "Field {field}: a timespan must be named, e.g. 'last 30 days'",
-	"period_value": "Field {field}: {detail} takes one of {value}",
-	"between_two": "Field {field}: 'between' needs two values, from and to",
-	"between_backwards": "Field {field}: 'between' runs from {value} to {detail}, backwards",
-	"list_needed": "Field {field}: {detail} needs at least one value",
-	"record_needed": "Field {field}: {detail} needs a record name",
-	"text_to_match": "Field {field}: {detail} needs text to match",
-	"value_needed": "Field {field}: a value is needed",
-	"one_value": "Field {field}: one value is needed, not a list",
-	"not_option": "Field {field}: {value} is not one of its options ({detail})",
-	"not_text": "Field {field}: text is needed, not {value}",
-	"not_whole": "Field {field}: {value} is not a whole number",
-	"not_check": "Field {field}: a check box is 0 or 1, not {value}",
-	"not_number": "Field {field}: {value} is not a number",
-	"not_date": "Field {field}: {value} is not a date (YYYY-MM-DD)",
-	"not_datetime": "Field {field}: {value} is not a date and time (YYYY-MM-DD HH:MM:SS)",
+	"shape": _lt("A rule must be [doctype, field, operator, value], not {value}"),
+	"no_field": _lt("A rule needs a field name"),
+	"other_doctype": _lt("Field {field} belongs to {value}, not to {detail}"),
+	"unknown_operator": _lt("Field {field}: unknown operator {value}"),
+	"unusable_field": _lt("Field {field}: a {detail} field cannot be used in a rule"),
+	"operator_not_for_type": _lt("Field {field}: operator {value} does not apply to a {detail} field"),
+	"is_value": _lt("Field {field}: 'is' takes 'set' or 'not set', not {value}"),
+	"timespan_needed": _lt("Field {field}: a timespan must be named, e.g. 'last 30 days'"),
+	"period_value": _lt("Field {field}: {detail} takes one of {value}"),
+	"between_two": _lt("Field {field}: 'between' needs two values, from and to"),
+	"between_backwards": _lt("Field {field}: 'between' runs from {value} to {detail}, backwards"),
+	"list_needed": _lt("Field {field}: {detail} needs at least one value"),
+	"record_needed": _lt("Field {field}: {detail} needs a record name"),
+	"text_to_match": _lt("Field {field}: {detail} needs text to match"),
+	"value_needed": _lt("Field {field}: a value is needed"),
+	"one_value": _lt("Field {field}: one value is needed, not a list"),
+	"not_option": _lt("Field {field}: {value} is not one of its options ({detail})"),
+	"not_text": _lt("Field {field}: text is needed, not {value}"),
+	"not_whole": _lt("Field {field}: {value} is not a whole number"),
+	"not_check": _lt("Field {field}: a check box is 0 or 1, not {value}"),
+	"not_number": _lt("Field {field}: {value} is not a number"),
+	"not_date": _lt("Field {field}: {value} is not a date (YYYY-MM-DD)"),
+	"not_datetime": _lt("Field {field}: {value} is not a date and time (YYYY-MM-DD HH:MM:SS)"),
 }
 
 
-class RuleError(ValueError):
-	"""A rule that cannot be applied: `field` names the field, `reason` is a key of MESSAGES (the shell
-	translates it), `value` and `detail` fill it in."""
+class RuleError(CoreError):
+	"""A rule that cannot be applied: `field` names the field, `reason` is a key of MESSAGES (the message's
+	template, which the shell translates), `value` and `detail` fill it in."""
 
 	def __init__(self, field: str, reason: str, value: object = "", detail: object = ""):
 		self.field, self.reason = field, reason
 		self.value = repr(value) if not isinstance(value, str) or reason != "period_value" else value
 		self.detail = str(detail)
-		super().__init__(MESSAGES[reason].format(field=field, value=self.value, detail=self.detail))
+		super().__init__(MESSAGES[reason], field=field, value=self.value, detail=self.detail)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from crm_app.core.errors import CoreError, _lt
+
 # Transparent 1x1 GIF (43 bytes), the open pixel.
 PIXEL_GIF = (
 	b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
@@ -32,7 +34,7 @@ _TEMPLATE_SYNTAX = ("{{", "{%", "{#")
 _PLAIN_MESSAGE_ID = re.compile(r"[\w.+-]+@[\w.-]+", re.ASCII)
 
 
-class TrackingError(ValueError):
+class TrackingError(CoreError):
 	"""A tracking link that is not one this site issued: changed signature, message or link index."""
 
 
@@ -98,7 +100,9 @@ def verify(key: bytes, signature: str, campaign_email: str, message_id: str, lin
 	"""Raise TrackingError unless `signature` is this site's for these values."""
 	expected = sign(key, campaign_email, message_id, link)
 	if not isinstance(signature, str) or not hmac.compare_digest(expected, signature):
-		raise TrackingError("This tracking link is not valid: it was changed or not issued by this site.")
+		raise TrackingError(
+			_lt("This tracking link is not valid: it was changed or not issued by this site.")
+		)
 
 
 def link_index(value: str | int | None, links: list[str]) -> int:
@@ -106,9 +110,9 @@ def link_index(value: str | int | None, links: list[str]) -> int:
 	try:
 		index = int(value)  # type: ignore[arg-type]
 	except (TypeError, ValueError):
-		raise TrackingError("This tracking link names no link.") from None
+		raise TrackingError(_lt("This tracking link names no link.")) from None
 	if not 0 <= index < len(links):
-		raise TrackingError("This tracking link names no link of its campaign email.")
+		raise TrackingError(_lt("This tracking link names no link of its campaign email."))
 	return index
 
 

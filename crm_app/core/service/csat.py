@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from crm_app.core.errors import CoreError
+from crm_app.core.errors import CoreError, _lt
 
 RATING_MIN, RATING_MAX = 1, 5
 MAX_COMMENT_CHARS = 2000
@@ -88,8 +88,8 @@ def check_awaiting(requested_on: datetime | None, rating: int | None, status: st
 def clean_rating(rating: int, comment: str | None) -> tuple[int, str]:
 	"""The rating and the comment as stored; raises RatingOutOfRange or CommentTooLong."""
 	if isinstance(rating, bool) or not isinstance(rating, int) or not RATING_MIN <= rating <= RATING_MAX:
-		raise RatingOutOfRange(f"rating must be {RATING_MIN}-{RATING_MAX}, not {rating!r}")
+		raise RatingOutOfRange(_lt("Please choose a rating from {0} to {1}."), RATING_MIN, RATING_MAX)
 	comment = (comment or "").strip()
 	if len(comment) > MAX_COMMENT_CHARS:
-		raise CommentTooLong(f"comment has {len(comment)} characters, at most {MAX_COMMENT_CHARS}")
+		raise CommentTooLong(_lt("Your comment is too long: at most {0} characters."), MAX_COMMENT_CHARS)
 	return rating, comment

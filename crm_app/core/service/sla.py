@@ -54,14 +54,22 @@ from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm_app.core.errors import CoreError
+from crm_app.core.errors import CoreError, Message, _lt
 
 ON_TRACK, AT_RISK, BREACHED, MET, PAUSED = "On Track", "At Risk", "Breached", "Met", "Paused"
 SLA_STATES = (ON_TRACK, AT_RISK, BREACHED, MET, PAUSED)
 DEFAULT_AT_RISK_FRACTION = 0.2
 END_OF_DAY = None  # as a shift end: 24:00
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_NAMES = (
+	_lt("Monday"),
+	_lt("Tuesday"),
+	_lt("Wednesday"),
+	_lt("Thursday"),
+	_lt("Friday"),
+	_lt("Saturday"),
+	_lt("Sunday"),
+)
 
 _US = 1_000_000
 _DAY = 86_400 * _US
@@ -73,12 +81,10 @@ _NEGATIVE_INFINITY = -(1 << 62)
 
 
 class SLAError(CoreError):
-	"""Base class of the errors of this module; `reason` is a stable code for the shell."""
+	"""Base class of the errors of this module; `reason` is a stable code for the shell, `message` the
+	text for a user (a template and its values)."""
 
 	reason = "sla_error"
-
-	def __init__(self, message: str):
-		super().__init__(message)
 
 
 class NaiveDatetimeError(SLAError):
@@ -103,7 +109,7 @@ class UnknownTimeZone(CalendarError):
 	reason = "unknown_time_zone"
 
 	def __init__(self, name: object):
-		super().__init__(f"Unknown time zone: {name!r}")
+		super().__init__(_lt("Unknown time zone: {0}"), repr(name))
 		self.time_zone = name
 
 
@@ -111,15 +117,21 @@ class InvalidWeekday(CalendarError):
 	reason = "invalid_weekday"
 
 	def __init__(self, weekday: object):
-		super().__init__(f"Weekday must be 0 (Monday) to 6 (Sunday), not {weekday!r}")
+		super().__init__(_lt("Weekday must be 0 (Monday) to 6 (Sunday), not {0}"), repr(weekday))
 		self.weekday = weekday
 
 
+def _day(weekday: int) -> Message:
+	return Message(WEEKDAY_NAMES[weekday])
+
+
 class InvalidShift(CalendarError):
+	"""`template` names the day as {0}; `args` fill the rest."""
+
 	reason = "invalid_shift"
 
-	def __init__(self, weekday: int, shift: object, message: str):
-		super().__init__(f"{WEEKDAY_NAMES[weekday]}: {message}")
+	def __init__(self, weekday: int, shift: object, template: str, *args):
+		super().__init__(template, _day(weekday), *args)
 		self.weekday, self.shift = weekday, shift
 
 
@@ -130,8 +142,12 @@ class ShiftEndsBeforeStart(InvalidShift):
 		super().__init__(
 			weekday,
 			(start, end),
-			f"the shift {_clock(start)}-{_clock(end)} must end after it starts "
-			"(a shift cannot cross midnight: split it at 24:00)",
+			_lt(
+				"{0}: the shift {1}-{2} must end after it starts (a shift cannot cross midnight: split it at "
+				"24:00)"
+			),
+			_clock(start),
+			_clock(end),
 		)
 
 
@@ -140,8 +156,12 @@ class OverlappingShifts(CalendarError):
 
 	def __init__(self, weekday: int, first: tuple, second: tuple):
 		super().__init__(
-			f"{WEEKDAY_NAMES[weekday]}: the shifts {_clock(first[0])}-{_clock(first[1])} and "
-			f"{_clock(second[0])}-{_clock(second[1])} overlap"
+			_lt("{0}: the shifts {1}-{2} and {3}-{4} overlap"),
+			_day(weekday),
+			_clock(first[0]),
+			_clock(first[1]),
+			_clock(second[0]),
+			_clock(second[1]),
 		)
 		self.weekday, self.shifts = weekday, (first, second)
 
@@ -150,7 +170,7 @@ class InvalidHoliday(CalendarError):
 	reason = "invalid_holiday"
 
 	def __init__(self, holiday: object):
-		super().__init__(f"A holiday must be a date, not {holiday!r}")
+		super().__init__(_lt("A holiday must be a date, not {0}"), repr(holiday))
 		self.holiday = holiday
 
 
@@ -158,7 +178,7 @@ class NoWorkingTime(CalendarError):
 	reason = "no_working_time"
 
 	def __init__(self):
-		super().__init__("The working hours have no working time in the week")
+		super().__init__(_lt("The working hours have no working time in the week"))
 
 
 def _clock(value: time | None) -> str:
@@ -194,10 +214,12 @@ def _duration_us(seconds: float | timedelta) -> int:
 		micros = seconds // _ONE_US
 	else:
 		if not math.isfinite(seconds):
-			raise InvalidDuration(f"A duration must be a finite number of seconds, not {seconds!r}")
+			raise InvalidDuration(
+				_lt("A duration must be a finite number of seconds, not {0}"), repr(seconds)
+			)
 		micros = round(seconds * _US)
 	if micros < 0:
-		raise InvalidDuration(f"A duration cannot be negative: {seconds!r}")
+		raise InvalidDuration(_lt("A duration cannot be negative: {0}"), repr(seconds))
 	return micros
 
 
@@ -562,18 +584,20 @@ def _validated_week(weekly: Mapping[int, Sequence[tuple[time, time | None]]]) ->
 			try:
 				start, end = shift
 			except (TypeError, ValueError):
-				raise InvalidShift(weekday, shift, f"a shift is (start, end), not {shift!r}") from None
+				raise InvalidShift(
+					weekday, shift, _lt("{0}: a shift is a start and an end time, not {1}"), repr(shift)
+				) from None
 			for value in (start, end):
 				if value is not None and not isinstance(value, time):
 					raise InvalidShift(
-						weekday, shift, f"shift times must be datetime.time values, not {value!r}"
+						weekday, shift, _lt("{0}: a shift's times must be times of day, not {1}"), repr(value)
 					)
 				if value is not None and value.tzinfo is not None:
 					raise InvalidShift(
-						weekday, shift, "shift times are local wall-clock times without a zone"
+						weekday, shift, _lt("{0}: a shift's times are local times, without a time zone")
 					)
 			if start is None:
-				raise InvalidShift(weekday, shift, "a shift needs a start time")
+				raise InvalidShift(weekday, shift, _lt("{0}: a shift needs a start time"))
 			end_us = _DAY if end is None or end == time(0) else _micros_of_day(end)
 			start_us = _micros_of_day(start)
 			if end_us <= start_us:
@@ -681,7 +705,7 @@ def at_risk_from(
 	"""The instant from which at most `fraction` of the target's working time remains (None while paused
 	before it); store it so the scheduler selects `WHERE at_risk_on <= now`."""
 	if not 0 <= fraction <= 1:
-		raise InvalidDuration(f"The at-risk share must be between 0 and 1, not {fraction!r}")
+		raise InvalidDuration(_lt("The at-risk share must be between 0 and 1, not {0}"), repr(fraction))
 	target = _duration_us(target_seconds)
 	return deadline_with_pauses(
 		calendar, start, timedelta(microseconds=target - round(target * fraction)), pauses

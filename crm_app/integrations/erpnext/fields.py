@@ -9,7 +9,9 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from crm_app.core.books.deal_books import WON_WHEN, WON_WHEN_ORDERED_OR_INVOICED
+from crm_app.core.errors import _lt
 
+# Labels and descriptions are marked with `_lt` (the app's template has them; the desk translates them).
 MODULE = "CX Sales"  # Frappe's uninstall of crm_app deletes custom fields of its modules too
 DEAL_FIELD = "cx_opportunity"
 # ERPNext documents that can belong to a deal; ERPNext's own mappings (Quotation -> Sales Order -> Sales
@@ -28,7 +30,7 @@ PARTY_FIELD = {
 def _deal_field(doctype: str) -> dict:
 	return {
 		"fieldname": DEAL_FIELD,
-		"label": "CRM Opportunity",
+		"label": _lt("CRM Opportunity"),
 		"fieldtype": "Link",
 		"options": "CX Opportunity",
 		"insert_after": PARTY_FIELD[doctype],
@@ -36,7 +38,7 @@ def _deal_field(doctype: str) -> dict:
 		"allow_on_submit": 1,
 		"search_index": 1,
 		"in_standard_filter": 1,
-		"description": "The customer's deal this document belongs to (open or won).",
+		"description": _lt("The customer's deal this document belongs to (open or won)."),
 	}
 
 
@@ -45,7 +47,7 @@ def custom_fields() -> dict[str, list[dict]]:
 	fields["Customer"] = [
 		{
 			"fieldname": "cx_customer",
-			"label": "CRM Customer",
+			"label": _lt("CRM Customer"),
 			"fieldtype": "Link",
 			"options": "CX Customer",
 			"insert_after": "customer_group",
@@ -57,7 +59,7 @@ def custom_fields() -> dict[str, list[dict]]:
 	fields["CX Customer"] = [
 		{
 			"fieldname": "erpnext_customer",
-			"label": "ERPNext Customer",
+			"label": _lt("ERPNext Customer"),
 			"fieldtype": "Link",
 			"options": "Customer",
 			"insert_after": "lead",
@@ -69,7 +71,7 @@ def custom_fields() -> dict[str, list[dict]]:
 	fields["CX Issue"] = [
 		{
 			"fieldname": "section_erpnext",
-			"label": "Purchase",
+			"label": _lt("Purchase"),
 			"fieldtype": "Section Break",
 			"insert_after": "description",
 			"collapsible": 1,
@@ -77,28 +79,28 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "sales_invoice",
-			"label": "Sales Invoice",
+			"label": _lt("Sales Invoice"),
 			"fieldtype": "Link",
 			"options": "Sales Invoice",
 			"insert_after": "section_erpnext",
 		},
 		{
 			"fieldname": "item",
-			"label": "Item",
+			"label": _lt("Item"),
 			"fieldtype": "Link",
 			"options": "Item",
 			"insert_after": "sales_invoice",
 		},
 		{
 			"fieldname": "serial_no",
-			"label": "Serial No",
+			"label": _lt("Serial No"),
 			"fieldtype": "Link",
 			"options": "Serial No",
 			"insert_after": "item",
 		},
 		{
 			"fieldname": "section_recent_purchases",
-			"label": "The Customer's Purchases",
+			"label": _lt("The Customer's Purchases"),
 			"fieldtype": "Section Break",
 			"insert_after": "serial_no",
 			"collapsible": 0,
@@ -106,7 +108,7 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "recent_purchases_html",
-			"label": "Recent Purchases",
+			"label": _lt("Recent Purchases"),
 			"fieldtype": "HTML",
 			"insert_after": "section_recent_purchases",
 		},
@@ -115,32 +117,34 @@ def custom_fields() -> dict[str, list[dict]]:
 	fields["CX SLA Policy"] = [
 		{
 			"fieldname": "holiday_list",
-			"label": "Holiday List",
+			"label": _lt("Holiday List"),
 			"fieldtype": "Link",
 			"options": "Holiday List",
 			"insert_after": "holidays",
-			"description": "Its holidays count as well as the rows above.",
+			"description": _lt("Its holidays count as well as the rows above."),
 		}
 	]
 	fields["CX Settings"] = [
 		{
 			"fieldname": "section_erpnext",
-			"label": "ERPNext",
+			"label": _lt("ERPNext"),
 			"fieldtype": "Section Break",
 			"insert_after": "max_follow_up_reminders",
 		},
 		{
 			"fieldname": "erpnext_enabled",
-			"label": "Connect to ERPNext",
+			"label": _lt("Connect to ERPNext"),
 			"fieldtype": "Check",
 			"default": "1",
 			"insert_after": "section_erpnext",
-			"description": "Customers, deals and their quotations, orders, invoices and payments follow "
-			"each other. Off: the CRM leaves ERPNext alone.",
+			"description": _lt(
+				"Customers, deals and their quotations, orders, invoices and payments follow "
+				"each other. Off: the CRM leaves ERPNext alone."
+			),
 		},
 		{
 			"fieldname": "create_cx_customers",
-			"label": "New ERPNext Customers Become CRM Customers",
+			"label": _lt("New ERPNext Customers Become CRM Customers"),
 			"fieldtype": "Check",
 			"default": "1",
 			"insert_after": "erpnext_enabled",
@@ -148,7 +152,7 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "create_erpnext_customers",
-			"label": "New CRM Customers Become ERPNext Customers",
+			"label": _lt("New CRM Customers Become ERPNext Customers"),
 			"fieldtype": "Check",
 			"default": "1",
 			"insert_after": "create_cx_customers",
@@ -156,12 +160,14 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "link_existing_customers",
-			"label": "Link Existing ERPNext Customers",
+			"label": _lt("Link Existing ERPNext Customers"),
 			"fieldtype": "Button",
 			"insert_after": "create_erpnext_customers",
 			"depends_on": "erpnext_enabled",
-			"description": "Runs in the background: each ERPNext customer gets its CRM customer "
-			"(matched by tax id, email or name, else created). Safe to run again.",
+			"description": _lt(
+				"Runs in the background: each ERPNext customer gets its CRM customer "
+				"(matched by tax id, email or name, else created). Safe to run again."
+			),
 		},
 		{
 			"fieldname": "column_erpnext",
@@ -170,26 +176,27 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "erpnext_company",
-			"label": "Company",
+			"label": _lt("Company"),
 			"fieldtype": "Link",
 			"options": "Company",
 			"insert_after": "column_erpnext",
 			"depends_on": "erpnext_enabled",
-			"description": "For quotations, orders and invoices made from deals. Empty: the user's "
-			"default company.",
+			"description": _lt(
+				"For quotations, orders and invoices made from deals. Empty: the user's default company."
+			),
 		},
 		{
 			"fieldname": "selling_price_list",
-			"label": "Price List",
+			"label": _lt("Price List"),
 			"fieldtype": "Link",
 			"options": "Price List",
 			"insert_after": "erpnext_company",
 			"depends_on": "erpnext_enabled",
-			"description": "The rates items take on deals. Empty: the Selling Settings' price list.",
+			"description": _lt("The rates items take on deals. Empty: the Selling Settings' price list."),
 		},
 		{
 			"fieldname": "mark_won_when",
-			"label": "Mark Deals Won When",
+			"label": _lt("Mark Deals Won When"),
 			"fieldtype": "Select",
 			"options": "\n".join(WON_WHEN),
 			"default": WON_WHEN_ORDERED_OR_INVOICED,
@@ -198,7 +205,7 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "mark_lost_with_quotation",
-			"label": "Mark Deals Lost When Their Quotations Are Lost",
+			"label": _lt("Mark Deals Lost When Their Quotations Are Lost"),
 			"fieldtype": "Check",
 			"default": "1",
 			"insert_after": "mark_won_when",
@@ -206,7 +213,7 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "section_erpnext_maps",
-			"label": "ERPNext Territories and Customer Groups",
+			"label": _lt("ERPNext Territories and Customer Groups"),
 			"fieldtype": "Section Break",
 			"insert_after": "mark_lost_with_quotation",
 			"collapsible": 1,
@@ -214,12 +221,14 @@ def custom_fields() -> dict[str, list[dict]]:
 		},
 		{
 			"fieldname": "customer_maps",
-			"label": "Mapping",
+			"label": _lt("Mapping"),
 			"fieldtype": "Table",
 			"options": "CX ERPNext Customer Map",
 			"insert_after": "section_erpnext_maps",
-			"description": "Where ERPNext's territory or customer group puts a CRM customer. A territory "
-			"or industry of the same name needs no row.",
+			"description": _lt(
+				"Where ERPNext's territory or customer group puts a CRM customer. A territory "
+				"or industry of the same name needs no row."
+			),
 		},
 	]
 	return fields

@@ -7,6 +7,7 @@ added with the integration's others (fields.py)."""
 import frappe
 from frappe import _
 
+from crm_app.core.errors import _lt
 from crm_app.integrations.erpnext.common import integration_enabled
 
 # kind: (doctype, party condition, date column, amount column)
@@ -17,10 +18,10 @@ DOCUMENTS = {
 	"payment": ("Payment Entry", "party", "posting_date", "paid_amount"),
 }
 KINDS = {
-	"quotation": ("Quotation", "file"),
-	"sales_order": ("Sales Order", "sell"),
-	"sales_invoice": ("Sales Invoice", "accounting"),
-	"payment": ("Payment", "income"),
+	"quotation": (_lt("Quotation"), "file"),
+	"sales_order": (_lt("Sales Order"), "sell"),
+	"sales_invoice": (_lt("Sales Invoice"), "accounting"),
+	"payment": (_lt("Payment"), "income"),
 }
 
 

@@ -153,7 +153,7 @@ def columns(doctype: str) -> list[dict]:
 
 def message(threshold: int) -> str:
 	return _(
-		"A record scoring below {0}% counts as incomplete. Scores follow the rules in {1}; click a count "
+		"Records scoring under {0}% are incomplete. Scores follow the rules in {1}; click a count "
 		"of incomplete records to list them."
 	).format(threshold, _("CX Data Quality Settings"))
 

@@ -16,6 +16,7 @@ from frappe.query_builder.functions import Count, IfNull, Sum
 from frappe.utils import flt
 
 from crm_app.core.insights.rfm import SEGMENTS
+from crm_app.cx_insights.value import segment_label
 from crm_app.cx_sales.report.common import column, currency_column, money_chart, summary, with_currency
 from crm_app.exceptions import InvalidFilterError
 from crm_app.permissions import match_conditions
@@ -87,7 +88,7 @@ def customer_rows(customer, where: Criterion, order_by: str) -> list[dict]:
 		row["churn_risk"] = 100 - flt(row.probability_alive) if scored else None
 		if not scored:  # 0 in the column is "no figure", not a prediction of none
 			row["predicted_purchases"] = row["predicted_value"] = row["probability_alive"] = None
-		row["rfm_segment"] = _(row.rfm_segment)
+		row["rfm_segment"] = segment_label(row.rfm_segment)
 	return rows
 
 
@@ -126,7 +127,7 @@ def chart(counts: dict[str, tuple[int, float]]) -> dict:
 	return money_chart(
 		{
 			"data": {
-				"labels": [_(segment) for segment in present],
+				"labels": [segment_label(segment) for segment in present],
 				"datasets": [{"name": _("Expected Value"), "values": [counts[s][1] for s in present]}],
 			},
 			"type": "bar",

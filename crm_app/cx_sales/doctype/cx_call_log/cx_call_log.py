@@ -7,6 +7,7 @@ from frappe.model.document import Document
 
 from crm_app.activities import TRACKED, refresh_rollups
 from crm_app.naming import SeriesOutsideTransaction
+from crm_app.phones import is_local, record_countries
 from crm_app.utils import normalize_phone_fields
 
 
@@ -14,7 +15,13 @@ class CXCallLog(SeriesOutsideTransaction, Document):
 	def validate(self):
 		self.validate_reference()
 		self.set_summary()
-		normalize_phone_fields(self, ("phone_number",))
+		normalize_phone_fields(self, ("phone_number",), *self.reference_countries())
+
+	def reference_countries(self) -> list[str]:
+		"""A number typed without "+country" is read in the country of the record called."""
+		if not is_local(self.phone_number):
+			return []
+		return record_countries(self.reference_doctype, self.reference_name)
 
 	def validate_reference(self):
 		if self.reference_doctype not in (*TRACKED, "CX Issue"):
