@@ -199,6 +199,7 @@ class TestRecipientLanguage(CXTestCase):
 			{
 				"doctype": "Contact",
 				"first_name": "Ivan",
+				"language": "",  # none (an ERPNext site's global default "language" would fill it)
 				"email_ids": [{"email_id": "ivan.lang@example.com", "is_primary": 1}],
 				"links": [{"link_doctype": "CX Customer", "link_name": customer.name}],
 			}
