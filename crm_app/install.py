@@ -15,6 +15,7 @@ from crm_app.cx_support.routing import ISSUE_RULES
 from crm_app.exceptions import InstallConflictError
 from crm_app.integrations.erpnext.fields import drop_indexes
 from crm_app.integrations.erpnext.setup import setup_erpnext_integration
+from crm_app.languages import CONTACT_LANGUAGE
 from crm_app.money import set_display_currency
 from crm_app.utils import app_modules
 
@@ -168,9 +169,9 @@ def after_migrate():
 
 # The language of emails to a contact (crm_app/core/recipient_language.py: a contact's language comes
 # first, then its customer's or lead's). Frappe's Contact has no such field: the app adds it, unless
-# Frappe, ERPNext or another app already gives Contact a `language` field, which is then used as it is.
+# another app already gives Contact a field of that name, which is then used as it is.
 CONTACT_LANGUAGE_FIELD = {
-	"fieldname": "language",
+	"fieldname": CONTACT_LANGUAGE,
 	"label": "Language",
 	"fieldtype": "Link",
 	"options": "Language",

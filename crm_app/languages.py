@@ -41,10 +41,16 @@ def speaking(language: str | None):
 		frappe.local.lang, frappe.local.jenv = previous
 
 
+# The language fields of the people the app writes to. Not `language`: Frappe fills a new record's Link
+# field from the global default of the same name (System Settings sets `language`), and a contact who
+# seemed to have chosen the site's language would then outrank the language of their customer.
+CONTACT_LANGUAGE = "preferred_language"
+
+
 def contact_language_column() -> str:
 	"""The Contact's language column (a Custom Field crm_app/install.py adds where Frappe has none), or
 	NULL while it does not exist yet (during the install, before the field is made)."""
-	return "c.`language`" if frappe.db.has_column("Contact", "language") else "null"
+	return "c.`preferred_language`" if frappe.db.has_column("Contact", CONTACT_LANGUAGE) else "null"
 
 
 # The branches of `read_directory`'s query, each row (kind, name, email, language, link doctype, link name,
@@ -55,7 +61,7 @@ USER_SQL = (
 )
 CONTACT_SQL = (
 	"select 'Contact', c.name, {email}, {language}, dl.link_doctype, dl.link_name,"
-	" coalesce(cu.language, ld.language), null from {source}"
+	" coalesce(cu.preferred_language, ld.preferred_language), null from {source}"
 	" left join `tabDynamic Link` dl on dl.parent = c.name and dl.parenttype = 'Contact'"
 	" and dl.link_doctype in ('CX Customer', 'CX Lead')"
 	" left join `tabCX Customer` cu on dl.link_doctype = 'CX Customer' and cu.name = dl.link_name"
@@ -63,12 +69,12 @@ CONTACT_SQL = (
 	" where {where}"
 )
 CUSTOMER_SQL = (
-	"select 'CX Customer', cu.name, null, cu.language, 'Contact', cu.primary_contact, {language}, null"
+	"select 'CX Customer', cu.name, null, cu.preferred_language, 'Contact', cu.primary_contact, {language}, null"
 	" from `tabCX Customer` cu left join `tabContact` c on c.name = cu.primary_contact"
 	" where cu.name in %(customers)s"
 )
 LEAD_SQL = (
-	"select 'CX Lead', ld.name, null, ld.language, null, null, null, null"
+	"select 'CX Lead', ld.name, null, ld.preferred_language, null, null, null, null"
 	" from `tabCX Lead` ld where ld.name in %(leads)s"
 )
 

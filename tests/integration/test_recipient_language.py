@@ -154,7 +154,7 @@ class TestRecipientLanguage(CXTestCase):
 			{
 				"doctype": "Contact",
 				"first_name": "Marta",
-				"language": "pl",
+				"preferred_language": "pl",
 				"email_ids": [{"email_id": "marta.lang@example.com", "is_primary": 1}],
 			}
 		).insert(ignore_permissions=True)
@@ -192,22 +192,29 @@ class TestRecipientLanguage(CXTestCase):
 		self.assertTrue(contact.name)
 
 	def test_a_contact_without_a_language_reads_the_customers_else_the_sites(self):
+		# The site's language is a global default (System Settings sets it); a new record's language field
+		# must not take it, or every contact would outrank its customer with the site's language.
+		previous = frappe.db.get_default("language")
+		frappe.db.set_default("language", "en")
+		self.addCleanup(frappe.db.set_default, "language", previous)
+		frappe.local.new_doc_templates.clear()  # new records as if the default had always been there
 		customer = frappe.get_doc(
-			{"doctype": "CX Customer", "customer_name": "Svitanok Lang", "language": "pl"}
+			{"doctype": "CX Customer", "customer_name": "Svitanok Lang", "preferred_language": "pl"}
 		).insert()
 		linked = frappe.get_doc(
 			{
 				"doctype": "Contact",
 				"first_name": "Ivan",
-				"language": "",  # none (an ERPNext site's global default "language" would fill it)
 				"email_ids": [{"email_id": "ivan.lang@example.com", "is_primary": 1}],
 				"links": [{"link_doctype": "CX Customer", "link_name": customer.name}],
 			}
 		).insert(ignore_permissions=True)
+		self.assertFalse(linked.preferred_language)
+		self.assertFalse(make_lead(first_name="Ivan").preferred_language)
 		directory = read_directory(emails=["ivan.lang@example.com", "nobody.lang@example.com"])
 		self.assertEqual(directory.address("ivan.lang@example.com"), "pl")
 		self.assertEqual(directory.address("nobody.lang@example.com"), directory.default)
-		frappe.db.set_value("Contact", linked.name, "language", "uk")
+		frappe.db.set_value("Contact", linked.name, "preferred_language", "uk")
 		directory = read_directory(emails=["ivan.lang@example.com"], users=[self.olena])
 		self.assertEqual(directory.address("ivan.lang@example.com"), "uk")
 		self.assertEqual(directory.address(self.olena), "uk")  # a desk user's address
@@ -244,7 +251,7 @@ class TestRecipientLanguage(CXTestCase):
 				first_name=first_name,
 				email=f"{first_name.lower()}.lang@example.com",
 				campaign=campaign,
-				language=language,
+				preferred_language=language,
 			)
 		template = frappe.get_doc(
 			{
@@ -286,9 +293,9 @@ class TestRecipientLanguage(CXTestCase):
 				first_name=first_name,
 				email=f"{first_name.lower()}.trig@example.com",
 				city="Langtown",
-				language=language,
+				preferred_language=language,
 			)
-		silent = make_lead(first_name="Ola", city="Langtown", language="pl")  # no address
+		silent = make_lead(first_name="Ola", city="Langtown", preferred_language="pl")  # no address
 		template = frappe.get_doc(
 			{
 				"doctype": "Email Template",
