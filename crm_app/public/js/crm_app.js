@@ -250,6 +250,24 @@ crm_app.fix_money_number_cards = function () {
 crm_app.fix_money_number_cards();
 $(document).on("startup", crm_app.fix_money_number_cards);
 
+// Frappe's Datetime control appends the time zone to a field's description and only then translates it,
+// so the description of a Datetime field is never found in the translations: translate it first, with
+// the doctype's context as Frappe's own lookup does.
+crm_app.translate_datetime_descriptions = function () {
+	const control = frappe.ui.form.ControlDatetime;
+	if (!control || control.prototype.__crm_app_translated) return;
+	const set_description = control.prototype.set_description;
+	control.prototype.set_description = function (...args) {
+		const description = this.df.description;
+		if (description && !description.includes("<br>")) {
+			this.df.description = __(description, null, this.df.parent);
+		}
+		return set_description.apply(this, args);
+	};
+	control.prototype.__crm_app_translated = true;
+};
+crm_app.translate_datetime_descriptions();
+
 // Filters every service desk report shares: the last 30 days, then `extra` (view, periodicity,
 // grouping...), then issue filters; `omit` leaves some out (a report grouped by agent has no agent filter
 // first).
