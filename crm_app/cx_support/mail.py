@@ -184,11 +184,12 @@ def contact_of(email: str | None) -> str | None:
 	return frappe.db.get_value("Contact Email", {"email_id": rules.normalised_email(email)}, "parent")
 
 
-def language_of(*texts: str | None) -> str | None:
+def language_of(*texts: str | None, hint: str | None = None) -> str | None:
+	"""The language `texts` are written in (en, ru, uk, pl), `hint` deciding near-ties; None for no text."""
 	text = articles.strip_html(" ".join(text or "" for text in texts))
 	if not text.strip():
 		return None
-	code = LANGUAGES.get(articles.detect_language(text))
+	code = LANGUAGES.get(articles.detect_language(text, hint if hint in LANGUAGES else None))
 	return code if code and frappe.db.exists("Language", code) else None
 
 

@@ -298,6 +298,7 @@ def create_issue(subject: str, description: str) -> dict:
 			"contact": contact,
 			"raised_by": user_email(user),
 			"channel": "Web",
+			"language": written_in(subject, description, contact),
 		}
 	).insert(ignore_permissions=True)
 	return {"issue": doc.name, "route": f"/support/{quote(doc.name)}"}
@@ -331,9 +332,22 @@ def submit_request(
 			"raised_by": address,
 			"description": rules.text_to_html(description),
 			"channel": "Web",
+			"language": written_in(subject, description),
 		}
 	).insert(ignore_permissions=True)
 	return {"issue": doc.name}
+
+
+def written_in(subject: str, description: str, contact: str | None = None) -> str:
+	"""The language of a new portal issue (routing and replies follow it): what the customer wrote in,
+	near-ties going to their contact's language, else to the language they read the portal in. Always
+	set: Frappe would otherwise fill the field with the site's default language."""
+	from crm_app.cx_support.mail import language_of
+	from crm_app.languages import CONTACT_LANGUAGE
+
+	preferred = frappe.db.get_value("Contact", contact, CONTACT_LANGUAGE) if contact else None
+	hint = preferred or frappe.local.lang
+	return language_of(subject, description, hint=hint) or hint
 
 
 def clean(value: str, field: str, limit: int) -> str:

@@ -328,6 +328,20 @@ class TestPortalWrites(PortalTestCase):
 		self.assertEqual(result["route"], f"/support/{issue.name}")
 		self.assertIn(issue.name, {row.name for row in portal.list_issues(self.user)[0]})
 
+	def test_a_new_issue_is_in_the_language_it_is_written_in(self):
+		# Not the site's default language, which Frappe would put in the field of a new issue.
+		frappe.db.set_value("Contact", self.contact, "preferred_language", "uk")
+		frappe.set_user(self.user)
+		written = {
+			portal.create_issue("Drukarka się zacina", "Przy każdym wydruku papier się zacina.")[
+				"issue"
+			]: "pl",
+			portal.create_issue("Принтер", "Принтер не друкує, папір застрягає.")["issue"]: "uk",
+			portal.create_issue("42", "123")["issue"]: "uk",  # no words: their contact's language
+		}
+		frappe.set_user("Administrator")
+		self.assertEqual({name: frappe.db.get_value(ISSUE, name, "language") for name in written}, written)
+
 	def test_a_user_of_no_customer_raises_issues_of_their_own_contact(self):
 		# Frappe gives every user a Contact of their own, linked to no customer.
 		loner = make_user(f"{unique('loner')}@example.com")
@@ -387,6 +401,17 @@ class TestGuestRequests(CXTestCase):
 		issue = frappe.get_doc(ISSUE, result["issue"])
 		self.assertEqual((issue.raised_by, issue.channel, issue.contact), (self.email, "Web", None))
 		self.assertIn("It says &lt;b&gt;no&lt;/b&gt;", issue.description)
+		self.assertEqual(issue.language, "en")
+
+	def test_a_guest_request_is_in_the_language_it_is_written_in(self):
+		self.as_guest_request()
+		frappe.local.lang = "pl"  # the language the guest reads the form in
+		self.addCleanup(setattr, frappe.local, "lang", "en")
+		written = portal.submit_request("Рахунок", self.email, "Де мій рахунок за жовтень?", "", self.stamp())
+		unreadable = portal.submit_request("#42", self.email, "42", "", self.stamp())
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value(ISSUE, written["issue"], "language"), "uk")
+		self.assertEqual(frappe.db.get_value(ISSUE, unreadable["issue"], "language"), "pl")
 
 	def test_a_flood_is_refused_after_five_with_nothing_written(self):
 		self.as_guest_request()
