@@ -23,7 +23,9 @@ from frappe.utils.html_utils import clean_email_html
 from frappe.utils.password import get_encryption_key
 
 from crm_app.core.service import portal as rules
+from crm_app.cx_support.mail import language_of
 from crm_app.exceptions import InvalidFilterError, IssueClosedError, PortalInputError, SpamSubmissionError
+from crm_app.languages import CONTACT_LANGUAGE
 from crm_app.utils import app_modules
 
 ISSUE = "CX Issue"
@@ -342,9 +344,6 @@ def written_in(subject: str, description: str, contact: str | None = None) -> st
 	"""The language of a new portal issue (routing and replies follow it): what the customer wrote in,
 	near-ties going to their contact's language, else to the language they read the portal in. Always
 	set: Frappe would otherwise fill the field with the site's default language."""
-	from crm_app.cx_support.mail import language_of
-	from crm_app.languages import CONTACT_LANGUAGE
-
 	preferred = frappe.db.get_value("Contact", contact, CONTACT_LANGUAGE) if contact else None
 	hint = preferred or frappe.local.lang
 	return language_of(subject, description, hint=hint) or hint

@@ -19,9 +19,14 @@ def execute():
 	if not frappe.db.exists("Custom Field", old_contact_field):
 		return
 	add_contact_language_field()
-	contact = frappe.qb.DocType("Contact")
-	frappe.qb.update(contact).set(contact[NEW], contact[OLD]).where(
-		contact[NEW].isnull() | (contact[NEW] == "")
-	).run()
+	if frappe.db.exists("Custom Field", {**old_contact_field, "fieldname": NEW}):
+		# the app's new field, empty: Frappe's rename moves the values, report columns and property setters
+		rename_field("Contact", OLD, NEW)
+	else:
+		# another app's field of that name (install.py uses it as it is): only its empty values are filled
+		contact = frappe.qb.DocType("Contact")
+		frappe.qb.update(contact).set(contact[NEW], contact[OLD]).where(
+			contact[NEW].isnull() | (contact[NEW] == "")
+		).run()
 	frappe.db.delete("Custom Field", old_contact_field)
 	frappe.clear_cache(doctype="Contact")
